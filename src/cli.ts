@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+import { parseCli, USAGE, UsageError } from './cli/args.js';
+import { runDaemon } from './cli/run.js';
+import { ConfigError, loadConfig } from './config/index.js';
+import { VERSION } from './version.js';
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseCli(argv);
+  if (args.version) {
+    process.stdout.write(`warren ${VERSION}\n`);
+    return 0;
+  }
+  if (args.help || args.command === '' || args.command === 'help') {
+    process.stdout.write(USAGE);
+    return args.help || args.command === 'help' ? 0 : 2;
+  }
+  switch (args.command) {
+    case 'run':
+      return runDaemon(loadConfig(args.flags));
+    default:
+      throw new UsageError(`unknown command "${args.command}"; the commands are run, report, check and rules`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = err as Error;
+    const known = e instanceof UsageError || e instanceof ConfigError;
+    process.stderr.write(`warren: ${known ? e.message : (e.stack ?? String(e))}\n`);
+    // report and check speak Nagios: a problem that prevents judging the broker is UNKNOWN (3).
+    const command = process.argv[2];
+    process.exit(command === 'report' || command === 'check' ? 3 : 2);
+  },
+);

@@ -1,0 +1,253 @@
+// Pure: Snapshots (and what rules and the poller know) in, exposition text out.
+// Names follow kbudde's rabbitmq_exporter where the meaning is the same.
+import type { OpenStackView } from '../openstack/types.js';
+import type { Severity, Subject } from '../rules/types.js';
+import type { PollStatus } from '../snapshot/poller.js';
+import { queueKey, queueRates, totalRates } from '../snapshot/rates.js';
+import { ExpositionWriter } from './exposition.js';
+
+export interface ClusterMetricsInput {
+  status: PollStatus;
+  intervalMs: number;
+  expectedNodes: number;
+  view: OpenStackView | null;
+  alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
+}
+
+export interface SelfMetricsInput {
+  version: string;
+  notifications: ReadonlyArray<{ receiver: string; queued: number; failed: number; dropped: number }>;
+  now: number;
+}
+
+const G = 'gauge' as const;
+const C = 'counter' as const;
+
+function declare(w: ExpositionWriter): void {
+  const q = 'per queue: ';
+  w.family('rabbitmq_up', G, 'Whether the last poll of the management API succeeded (1) or not (0).')
+    .family('rabbitmq_queues', G, 'Queues in the cluster.')
+    .family('rabbitmq_exchanges', G, 'Exchanges in the cluster.')
+    .family('rabbitmq_connections', G, 'Open client connections.')
+    .family('rabbitmq_channels', G, 'Open channels.')
+    .family('rabbitmq_consumers', G, 'Consumers.')
+    .family('rabbitmq_queue_messages_global', G, 'Messages in all queues (ready + unacknowledged).')
+    .family('rabbitmq_queue_messages_ready_global', G, 'Ready messages in all queues.')
+    .family('rabbitmq_queue_messages_unacknowledged_global', G, 'Unacknowledged messages in all queues.')
+    .family('rabbitmq_messages_published_total', C, 'Messages published into the cluster.')
+    .family('rabbitmq_messages_delivered_total', C, 'Messages delivered to consumers or fetched.')
+    .family('rabbitmq_messages_publish_rate', G, 'Messages published per second, computed by warren between polls.')
+    .family('rabbitmq_messages_deliver_rate', G, 'Messages delivered per second, computed by warren between polls.')
+    .family('rabbitmq_messages_unroutable_returned_total', C, 'Unroutable messages returned to publishers.')
+    .family('rabbitmq_messages_unroutable_dropped_total', C, 'Unroutable messages dropped.')
+    .family('rabbitmq_connections_opened_total', C, 'Connections opened.')
+    .family('rabbitmq_connections_closed_total', C, 'Connections closed.')
+    .family('rabbitmq_channels_opened_total', C, 'Channels opened.')
+    .family('rabbitmq_channels_closed_total', C, 'Channels closed.')
+    .family('rabbitmq_queues_declared_total', C, 'Queue declarations.')
+    .family('rabbitmq_queues_deleted_total', C, 'Queues deleted.')
+    .family('rabbitmq_connection_channels_max', G, 'Most channels held by one connection.')
+    .family('rabbitmq_nodes_expected', G, 'Nodes the cluster should have: from the config, else the most ever seen.')
+    .family('rabbitmq_running', G, 'Whether the node is running.')
+    .family('rabbitmq_node_mem_used', G, 'Memory used by the node, bytes.')
+    .family('rabbitmq_node_mem_limit', G, 'Memory high watermark, bytes.')
+    .family('rabbitmq_node_mem_alarm', G, 'Whether the memory alarm is set (publishers blocked).')
+    .family('rabbitmq_node_disk_free', G, 'Free disk space, bytes.')
+    .family('rabbitmq_node_disk_free_limit', G, 'Free disk space limit, bytes.')
+    .family('rabbitmq_node_disk_free_alarm', G, 'Whether the disk alarm is set (publishers blocked).')
+    .family('rabbitmq_fd_used', G, 'File descriptors used.')
+    .family('rabbitmq_fd_available', G, 'File descriptors available (the limit).')
+    .family('rabbitmq_sockets_used', G, 'Sockets used (0 from RabbitMQ 4.0).')
+    .family('rabbitmq_sockets_available', G, 'Sockets available.')
+    .family('rabbitmq_node_proc_used', G, 'Erlang processes used.')
+    .family('rabbitmq_node_proc_available', G, 'Erlang process limit.')
+    .family('rabbitmq_partitions', G, 'Nodes this node is partitioned from.')
+    .family('rabbitmq_uptime', G, 'Node uptime, milliseconds.')
+    .family('rabbitmq_version_info', G, 'RabbitMQ and Erlang versions of each node.')
+    .family('rabbitmq_connections_state', G, 'Connections by vhost, user and state.')
+    .family('rabbitmq_channels_state', G, 'Channels by vhost, user and state.')
+    .family('rabbitmq_exchange_messages_published_in_total', C, 'Messages published into the exchange.')
+    .family('rabbitmq_exchange_messages_published_out_total', C, 'Messages routed out of the exchange.')
+    .family('rabbitmq_queue_messages', G, q + 'messages (ready + unacknowledged).')
+    .family('rabbitmq_queue_messages_ready', G, q + 'messages ready for delivery.')
+    .family('rabbitmq_queue_messages_unacknowledged', G, q + 'messages delivered and not yet acknowledged.')
+    .family('rabbitmq_queue_consumers', G, q + 'consumers.')
+    .family('rabbitmq_queue_messages_published_total', C, q + 'messages published.')
+    .family('rabbitmq_queue_messages_delivered_total', C, q + 'messages delivered or fetched.')
+    .family('rabbitmq_queue_messages_acked_total', C, q + 'messages acknowledged.')
+    .family('rabbitmq_queue_messages_publish_rate', G, q + 'messages published per second, computed by warren.')
+    .family('rabbitmq_queue_messages_deliver_rate', G, q + 'messages delivered per second, computed by warren.')
+    .family('rabbitmq_openstack_queues', G, 'Queues per OpenStack service and kind.')
+    .family('rabbitmq_openstack_messages', G, 'Messages per OpenStack service and queue kind.')
+    .family('rabbitmq_openstack_consumers', G, 'Consumers per OpenStack service and queue kind.')
+    .family('rabbitmq_openstack_connections', G, 'Connections per OpenStack service and host.')
+    .family('rabbitmq_openstack_hosts', G, 'Hosts seen per OpenStack service.')
+    .family('rabbitmq_openstack_host_queue_consumers', G, 'Consumers of each per-host RPC queue (0: that service on that host is down).')
+    .family('rabbitmq_openstack_host_queue_messages', G, 'Messages in each per-host RPC queue.')
+    .family('rabbitmq_openstack_orphan_queues', G, 'reply_ and fanout queues with no consumer.')
+    .family('rabbitmq_openstack_orphan_queues_without_expiry', G, 'Orphan queues with neither x-expires nor an expires policy.')
+    .family('warren_alert_active', G, 'Alerts firing now.')
+    .family('warren_up', G, 'Whether warren\'s last poll of the cluster succeeded.')
+    .family('warren_poll_duration_seconds', G, 'Duration of the last poll.')
+    .family('warren_poll_requests', G, 'Broker requests made by the last successful poll.')
+    .family('warren_poll_bytes', G, 'Bytes received from the broker by the last successful poll.')
+    .family('warren_poll_skipped_total', C, 'Poll ticks skipped because the previous poll was still running.')
+    .family('warren_poll_errors_total', C, 'Polls that failed.')
+    .family('warren_last_success_timestamp_seconds', G, 'When the last poll succeeded, Unix seconds.')
+    .family('warren_data_age_seconds', G, 'Age of the data served, seconds.')
+    .family('warren_stale', G, 'Whether the data served is older than three poll intervals (last good data kept).')
+    .family('warren_notifications_queued', G, 'Alert notifications waiting for delivery.')
+    .family('warren_notifications_failed_total', C, 'Failed alert delivery attempts.')
+    .family('warren_notifications_dropped_total', C, 'Alert notifications dropped because the queue was full.')
+    .family('warren_build_info', G, 'warren version.')
+    .family('warren_render_duration_seconds', G, 'Time to render this exposition.')
+    .family('warren_series', G, 'Series in this exposition.');
+}
+
+/** Renders every cluster's families plus warren's own metrics into one exposition. */
+export function renderMetrics(clusters: readonly ClusterMetricsInput[], self: SelfMetricsInput): { text: string; series: number } {
+  const started = performance.now();
+  const w = new ExpositionWriter();
+  declare(w);
+  for (const c of clusters) renderCluster(w, c, self.now);
+  for (const n of self.notifications) {
+    w.sample('warren_notifications_queued', { receiver: n.receiver }, n.queued);
+    w.sample('warren_notifications_failed_total', { receiver: n.receiver }, n.failed);
+    w.sample('warren_notifications_dropped_total', { receiver: n.receiver }, n.dropped);
+  }
+  w.sample('warren_build_info', { version: self.version }, 1);
+  w.sample('warren_render_duration_seconds', {}, (performance.now() - started) / 1000);
+  const series = w.series + 1;
+  w.sample('warren_series', {}, series);
+  return { text: w.toString(), series };
+}
+
+function renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number): void {
+  const st = c.status;
+  const cluster = st.clusterLabel;
+  const cl = { cluster };
+  const ok = st.lastError === null && st.latest !== null;
+  w.sample('rabbitmq_up', cl, ok ? 1 : 0);
+  w.sample('warren_up', cl, ok ? 1 : 0);
+  w.sample('warren_poll_skipped_total', cl, st.skipped);
+  w.sample('warren_poll_errors_total', cl, st.errors);
+  w.sample('rabbitmq_nodes_expected', cl, c.expectedNodes);
+  for (const a of c.alerts) {
+    w.sample('warren_alert_active', {
+      cluster,
+      rule: a.rule,
+      severity: a.severity,
+      subject_kind: a.subject.kind,
+      subject: a.subject.name,
+      vhost: a.subject.vhost ?? '',
+    }, 1);
+  }
+  const s = st.latest;
+  if (!s) return;
+  const age = (now - s.takenAt) / 1000;
+  w.sample('warren_poll_duration_seconds', cl, s.poll.durationMs / 1000);
+  w.sample('warren_poll_requests', cl, s.poll.requests);
+  w.sample('warren_poll_bytes', cl, s.poll.bytes);
+  w.sample('warren_last_success_timestamp_seconds', cl, Math.floor(s.takenAt / 1000));
+  w.sample('warren_data_age_seconds', cl, Math.max(0, age));
+  w.sample('warren_stale', cl, age * 1000 > 3 * c.intervalMs ? 1 : 0);
+
+  const t = s.totals;
+  const prev = st.history.length >= 2 ? st.history[st.history.length - 2] : undefined;
+  const rates = totalRates(prev, s);
+  w.sample('rabbitmq_queues', cl, t.queues);
+  w.sample('rabbitmq_exchanges', cl, t.exchanges);
+  w.sample('rabbitmq_connections', cl, t.connections);
+  w.sample('rabbitmq_channels', cl, t.channels);
+  w.sample('rabbitmq_consumers', cl, t.consumers);
+  w.sample('rabbitmq_queue_messages_global', cl, t.messages);
+  w.sample('rabbitmq_queue_messages_ready_global', cl, t.ready);
+  w.sample('rabbitmq_queue_messages_unacknowledged_global', cl, t.unacked);
+  w.sample('rabbitmq_messages_published_total', cl, t.published);
+  w.sample('rabbitmq_messages_delivered_total', cl, t.delivered);
+  w.sample('rabbitmq_messages_publish_rate', cl, rates.publish);
+  w.sample('rabbitmq_messages_deliver_rate', cl, rates.deliver);
+  w.sample('rabbitmq_messages_unroutable_returned_total', cl, t.returnedUnroutable);
+  w.sample('rabbitmq_messages_unroutable_dropped_total', cl, t.droppedUnroutable);
+  w.sample('rabbitmq_connections_opened_total', cl, t.connectionsCreated);
+  w.sample('rabbitmq_connections_closed_total', cl, t.connectionsClosed);
+  w.sample('rabbitmq_channels_opened_total', cl, t.channelsCreated);
+  w.sample('rabbitmq_channels_closed_total', cl, t.channelsClosed);
+  w.sample('rabbitmq_queues_declared_total', cl, t.queuesDeclared);
+  w.sample('rabbitmq_queues_deleted_total', cl, t.queuesDeleted);
+  let maxChannels = 0;
+  const connGroups = new Map<string, { vhost: string; user: string; state: string; n: number }>();
+  for (const conn of s.connections) {
+    if (conn.channels > maxChannels) maxChannels = conn.channels;
+    const k = `${conn.vhost}\u0000${conn.user}\u0000${conn.state}`;
+    const g = connGroups.get(k) ?? { vhost: conn.vhost, user: conn.user, state: conn.state, n: 0 };
+    g.n++;
+    connGroups.set(k, g);
+  }
+  w.sample('rabbitmq_connection_channels_max', cl, maxChannels);
+  for (const g of connGroups.values()) w.sample('rabbitmq_connections_state', { cluster, vhost: g.vhost, user: g.user, state: g.state }, g.n);
+  for (const g of s.channels) w.sample('rabbitmq_channels_state', { cluster, vhost: g.vhost, user: g.user, state: g.state }, g.count);
+
+  for (const n of s.nodes) {
+    const nl = { cluster, node: n.name };
+    w.sample('rabbitmq_running', nl, n.running ? 1 : 0);
+    w.sample('rabbitmq_partitions', nl, n.partitions.length);
+    if (!n.running) continue;
+    w.sample('rabbitmq_node_mem_used', nl, n.memUsed);
+    w.sample('rabbitmq_node_mem_limit', nl, n.memLimit);
+    w.sample('rabbitmq_node_mem_alarm', nl, n.memAlarm ? 1 : 0);
+    w.sample('rabbitmq_node_disk_free', nl, n.diskFree);
+    w.sample('rabbitmq_node_disk_free_limit', nl, n.diskFreeLimit);
+    w.sample('rabbitmq_node_disk_free_alarm', nl, n.diskAlarm ? 1 : 0);
+    w.sample('rabbitmq_fd_used', nl, n.fdUsed);
+    w.sample('rabbitmq_fd_available', nl, n.fdTotal);
+    w.sample('rabbitmq_sockets_used', nl, n.socketsUsed);
+    w.sample('rabbitmq_sockets_available', nl, n.socketsTotal);
+    w.sample('rabbitmq_node_proc_used', nl, n.procUsed);
+    w.sample('rabbitmq_node_proc_available', nl, n.procTotal);
+    w.sample('rabbitmq_uptime', nl, n.uptimeMs);
+    w.sample('rabbitmq_version_info', { cluster, node: n.name, rabbitmq: n.rabbitmqVersion || s.broker.version, erlang: n.erlangVersion || s.broker.erlang }, 1);
+  }
+
+  for (const e of s.exchanges) {
+    const el = { cluster, vhost: e.vhost, exchange: e.name };
+    w.sample('rabbitmq_exchange_messages_published_in_total', el, e.publishedIn);
+    w.sample('rabbitmq_exchange_messages_published_out_total', el, e.publishedOut);
+  }
+
+  const qr = queueRates(prev, s);
+  for (const q of s.queues) {
+    const ql = { cluster, vhost: q.vhost, queue: q.name, openstack_service: q.role.service, openstack_kind: q.role.kind };
+    w.sample('rabbitmq_queue_messages', ql, q.messages);
+    w.sample('rabbitmq_queue_messages_ready', ql, q.ready);
+    w.sample('rabbitmq_queue_messages_unacknowledged', ql, q.unacked);
+    w.sample('rabbitmq_queue_consumers', ql, q.consumers);
+    if (q.counters) {
+      w.sample('rabbitmq_queue_messages_published_total', ql, q.counters.published);
+      w.sample('rabbitmq_queue_messages_delivered_total', ql, q.counters.delivered);
+      w.sample('rabbitmq_queue_messages_acked_total', ql, q.counters.acked);
+    }
+    const r = qr.get(queueKey(q));
+    w.sample('rabbitmq_queue_messages_publish_rate', ql, r?.publish);
+    w.sample('rabbitmq_queue_messages_deliver_rate', ql, r?.deliver);
+  }
+
+  const v = c.view;
+  if (!v) return;
+  for (const k of v.byKind) {
+    const l = { cluster, service: k.service, kind: k.kind };
+    w.sample('rabbitmq_openstack_queues', l, k.queues);
+    w.sample('rabbitmq_openstack_messages', l, k.messages);
+    w.sample('rabbitmq_openstack_consumers', l, k.consumers);
+  }
+  for (const x of v.connections) w.sample('rabbitmq_openstack_connections', { cluster, service: x.service, host: x.host }, x.count);
+  for (const svc of v.services) w.sample('rabbitmq_openstack_hosts', { cluster, service: svc.service }, svc.hosts.length);
+  for (const h of v.hostQueues) {
+    const l = { cluster, service: h.service, topic: h.topic, host: h.host };
+    w.sample('rabbitmq_openstack_host_queue_consumers', l, h.consumers);
+    w.sample('rabbitmq_openstack_host_queue_messages', l, h.messages);
+  }
+  w.sample('rabbitmq_openstack_orphan_queues', { cluster, kind: 'reply' }, v.orphans.reply);
+  w.sample('rabbitmq_openstack_orphan_queues', { cluster, kind: 'fanout' }, v.orphans.fanout);
+  w.sample('rabbitmq_openstack_orphan_queues_without_expiry', cl, v.orphans.withoutExpiry);
+}

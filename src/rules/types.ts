@@ -1,0 +1,79 @@
+import type { Snapshot } from '../snapshot/types.js';
+
+export type Severity = 'critical' | 'warning' | 'info';
+export type SubjectKind = 'cluster' | 'node' | 'vhost' | 'queue' | 'connection' | 'service' | 'host';
+
+export interface Subject {
+  kind: SubjectKind;
+  name: string;
+  vhost?: string;
+}
+
+/** One thing wrong, as the report JSON contract spells it. */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  subject: Subject;
+  summary: string;
+  remedy: string;
+  evidence: Record<string, unknown>;
+  /**
+   * Extra alert labels derived from the subject alone (e.g. `service`, `host` of an
+   * OpenStack queue), so they are identical on every evaluation and on both warren
+   * instances of an HA pair. Never numbers that change between polls.
+   */
+  labels?: Record<string, string>;
+}
+
+/**
+ * What a rule sees: the current Snapshot, the recent ones (oldest first, the
+ * current one last), and what the engine has learned over the agent's lifetime.
+ */
+export interface RuleContext {
+  now: number;
+  snapshot: Snapshot;
+  history: readonly Snapshot[];
+  learned: LearnedState;
+  /** true in `report`/`check`: no waiting for `for`, judge durations from the broker's timestamps and the samples. */
+  oneShot: boolean;
+  /** Nodes the cluster should have (config `expectedNodes`); when absent node-down uses learned.maxNodes. */
+  expectedNodes?: number;
+}
+
+/** Facts that outlive the history window. Plain data, so it can be persisted. */
+export interface LearnedState {
+  /** Most nodes ever seen in this cluster. */
+  maxNodes: number;
+  /** node name -> last uptime seen (ms), for node-restarted. */
+  nodeUptimeMs: Record<string, number>;
+  /** Slow baselines (EWMA) keyed by a string, e.g. `connections`, `svc:nova:cmp-01`. */
+  baselines: Record<string, { value: number; samples: number; updatedAt?: number }>;
+  /** Compact long-window series, e.g. total connections every poll for 30+ minutes. */
+  series: Record<string, Array<[number, number]>>;
+}
+
+/** Threshold values for one rule, resolved for one subject. */
+export type Thresholds = Readonly<Record<string, number>>;
+
+/**
+ * Looks up a rule's thresholds for a subject, applying the config's overrides
+ * (cluster, vhost, queue pattern, OpenStack service). Returns null when the rule
+ * is disabled for that subject.
+ */
+export type ThresholdLookup = (
+  ruleId: string,
+  scope: { vhost?: string; queue?: string; service?: string },
+) => Thresholds | null;
+
+/** A rule is data plus one evaluation function. */
+export interface Rule {
+  id: string;
+  severity: Severity;
+  /** How long the condition must hold in the daemon before the alert fires, seconds. */
+  forSeconds: number;
+  /** When it fires, in words (the catalogue's second column). */
+  description: string;
+  remedy: string;
+  defaults: Thresholds;
+  evaluate(ctx: RuleContext, thresholds: ThresholdLookup): Finding[];
+}

@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
+import type { TopicTable } from '../openstack/index.js';
+import { collect, initialCollectorState, type CollectorState } from '../sources/collect.js';
+import type { HttpClient } from '../sources/http.js';
+import { appendHistory } from './history.js';
+import type { Snapshot } from './types.js';
+
+/** The poller's view of one cluster, read by metrics, rules, /healthz and /report. */
+export interface PollStatus {
+  latest: Snapshot | null;
+  history: readonly Snapshot[];
+  lastAttemptAt: number | null;
+  lastSuccessAt: number | null;
+  /** The last poll's error, null after a success. Already a safe one-liner (no password). */
+  lastError: string | null;
+  consecutiveFailures: number;
+  skipped: number;
+  errors: number;
+  /** The broker's cluster name once known, else the configured name. */
+  clusterLabel: string;
+}
+
+export interface PollerOptions {
+  cluster: ClusterConfig;
+  http: HttpClient;
+  topics: TopicTable;
+  openstack: OpenStackConfig;
+  log: Logger;
+  /** Called after every attempt, successful or not. */
+  onPoll: (status: PollStatus) => void;
+  now?: () => number;
+}
+
+/**
+ * One cluster's background poll loop. Single-flight: a tick that arrives while a
+ * poll is still running is skipped and counted, never queued. After a failure
+ * the next attempt backs off exponentially up to four intervals (at most 5 min).
+ */
+export function startPoller(o: PollerOptions): { status: () => PollStatus; stop: () => Promise<void>; pollNow: () => Promise<void> } {
+  const now = o.now ?? Date.now;
+  const interval = o.cluster.interval;
+  const maxBackoff = Math.max(interval, Math.min(4 * interval, 300_000));
+  let collector: CollectorState = initialCollectorState();
+  let running: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const abort = new AbortController();
+  const status: PollStatus = {
+    latest: null,
+    history: [],
+    lastAttemptAt: null,
+    lastSuccessAt: null,
+    lastError: null,
+    consecutiveFailures: 0,
+    skipped: 0,
+    errors: 0,
+    clusterLabel: o.cluster.name,
+  };
+
+  async function pollOnce(): Promise<void> {
+    status.lastAttemptAt = now();
+    try {
+      const r = await collect(o.cluster, o.http, collector, { topics: o.topics, openstack: o.openstack, now, signal: abort.signal });
+      collector = r.state;
+      if (status.consecutiveFailures > 0) {
+        o.log.info({ cluster: o.cluster.name, failures: status.consecutiveFailures }, 'broker answers again');
+      }
+      for (const w of r.snapshot.poll.warnings) {
+        if (!status.latest?.poll.warnings.includes(w)) o.log.warn({ cluster: o.cluster.name }, w);
+      }
+      status.latest = r.snapshot;
+      status.history = appendHistory(status.history, r.snapshot);
+      status.lastSuccessAt = now();
+      status.lastError = null;
+      status.consecutiveFailures = 0;
+      status.clusterLabel = r.snapshot.cluster;
+    } catch (err) {
+      if (stopped) return;
+      const message = (err as Error).message.split('\n')[0] ?? String(err);
+      // One line per distinct error, not one per retry.
+      if (message !== status.lastError) o.log.error({ cluster: o.cluster.name }, message);
+      status.lastError = message;
+      status.consecutiveFailures++;
+      status.errors++;
+    }
+    if (!stopped) o.onPoll(status);
+  }
+
+  function schedule(delay: number): void {
+    if (stopped) return;
+    timer = setTimeout(tick, delay);
+    timer.unref?.();
+  }
+
+  function tick(): void {
+    if (running) {
+      status.skipped++;
+      schedule(interval);
+      return;
+    }
+    // A fixed cadence timed from the tick's start; a tick that finds the last poll still running is skipped.
+    schedule(interval);
+    running = pollOnce().finally(() => {
+      running = null;
+    });
+    void running.then(() => {
+      if (status.consecutiveFailures === 0) return;
+      if (timer) clearTimeout(timer);
+      schedule(Math.min(1000 * 2 ** (status.consecutiveFailures - 1), maxBackoff));
+    });
+  }
+
+  tick();
+  return {
+    status: () => status,
+    pollNow: async () => {
+      if (running) return running;
+      running = pollOnce().finally(() => {
+        running = null;
+      });
+      return running;
+    },
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      abort.abort();
+      await running?.catch(() => undefined);
+    },
+  };
+}

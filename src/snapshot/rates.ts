@@ -1,0 +1,86 @@
+import type { QueueInfo, Snapshot } from './types.js';
+
+/** Per-second rates of one queue between the oldest and newest Snapshot given. null where unknown. */
+export interface QueueRates {
+  publish: number | null;
+  deliver: number | null;
+  ack: number | null;
+  /** Change of total depth per second (positive = growing). */
+  growth: number | null;
+}
+
+export interface TotalRates {
+  publish: number | null;
+  deliver: number | null;
+  unroutable: number | null;
+  connectionsOpened: number | null;
+  connectionsClosed: number | null;
+  queuesDeclared: number | null;
+  queuesDeleted: number | null;
+}
+
+export function queueKey(q: Pick<QueueInfo, 'vhost' | 'name'>): string {
+  return `${q.vhost}\u0000${q.name}`;
+}
+
+/** A counter's rate; a counter that went backwards was reset (queue re-declared, node restarted) and gives null. */
+function counterRate(prev: number | null | undefined, cur: number | null | undefined, seconds: number): number | null {
+  if (prev == null || cur == null || seconds <= 0 || cur < prev) return null;
+  return (cur - prev) / seconds;
+}
+
+/**
+ * Rates of every queue of `cur` against `prev` (the two Snapshots to compare; usually the
+ * current one and one a few polls older). warren computes these itself from counters so
+ * they exist even where the broker's own rates are off.
+ */
+export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<string, QueueRates> {
+  const out = new Map<string, QueueRates>();
+  const seconds = prev ? (cur.takenAt - prev.takenAt) / 1000 : 0;
+  const before = new Map<string, QueueInfo>();
+  if (prev) for (const q of prev.queues) before.set(queueKey(q), q);
+  for (const q of cur.queues) {
+    const p = before.get(queueKey(q));
+    out.set(queueKey(q), {
+      publish: counterRate(p?.counters?.published, q.counters?.published, seconds),
+      deliver: counterRate(p?.counters?.delivered, q.counters?.delivered, seconds),
+      ack: counterRate(p?.counters?.acked, q.counters?.acked, seconds),
+      growth: p && seconds > 0 ? (q.messages - p.messages) / seconds : null,
+    });
+  }
+  return out;
+}
+
+export function totalRates(prev: Snapshot | undefined, cur: Snapshot): TotalRates {
+  const s = prev ? (cur.takenAt - prev.takenAt) / 1000 : 0;
+  const a = prev?.totals;
+  const b = cur.totals;
+  const unroutable = (t: typeof b | undefined) =>
+    t && (t.returnedUnroutable != null || t.droppedUnroutable != null) ? (t.returnedUnroutable ?? 0) + (t.droppedUnroutable ?? 0) : null;
+  return {
+    publish: counterRate(a?.published, b.published, s),
+    deliver: counterRate(a?.delivered, b.delivered, s),
+    unroutable: counterRate(unroutable(a), unroutable(b), s),
+    connectionsOpened: counterRate(a?.connectionsCreated, b.connectionsCreated, s),
+    connectionsClosed: counterRate(a?.connectionsClosed, b.connectionsClosed, s),
+    queuesDeclared: counterRate(a?.queuesDeclared, b.queuesDeclared, s),
+    queuesDeleted: counterRate(a?.queuesDeleted, b.queuesDeleted, s),
+  };
+}
+
+/**
+ * The Snapshot in `history` (oldest first) closest to `windowMs` before the newest one,
+ * so rates are taken over a stable window rather than a single jittery interval.
+ */
+export function baselineFor(history: readonly Snapshot[], windowMs: number): Snapshot | undefined {
+  const cur = history[history.length - 1];
+  if (!cur || history.length < 2) return undefined;
+  const target = cur.takenAt - windowMs;
+  let best = history[history.length - 2];
+  for (let i = history.length - 2; i >= 0; i--) {
+    const h = history[i]!;
+    if (h.takenAt < target) break;
+    best = h;
+  }
+  return best;
+}

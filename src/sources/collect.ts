@@ -1,0 +1,234 @@
+// One poll of one cluster: a handful of requests, always with `columns=`, never
+// paged sweeps or `*_age` samples (see shared/reference/polling-at-scale.md),
+// turned into one immutable Snapshot.
+import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
+import { attributeConnection, classifyQueue, type TopicTable } from '../openstack/index.js';
+import type {
+  ChannelGroup,
+  ConnectionInfo,
+  ConsumerInfo,
+  PolicyInfo,
+  QueueInfo,
+  Snapshot,
+  UserInfo,
+} from '../snapshot/types.js';
+import { SourceError, type HttpClient, type RequestCounter } from './http.js';
+import {
+  parseChannels,
+  parseConnections,
+  parseConsumers,
+  parseExchanges,
+  parseNodes,
+  parseOverview,
+  parsePolicies,
+  parseQueues,
+  parseUsers,
+  parseVhosts,
+  type RawQueue,
+} from './parse.js';
+import { DETAILED_PATH, parseDetailed, pluginUrls, type PluginQueueDepth } from './prometheus.js';
+
+const QUEUE_COLUMNS = [
+  'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
+  'effective_policy_definition', 'consumers', 'messages', 'messages_ready', 'messages_unacknowledged', 'idle_since',
+  'message_stats.publish', 'message_stats.deliver_get', 'message_stats.ack', 'message_stats.redeliver',
+  'members', 'online', 'leader',
+].join(',');
+// Only "basic" columns: the broker lists queues without touching the stats DB.
+const QUEUE_BASIC_COLUMNS = 'name,vhost,node,type,state,durable,auto_delete,exclusive,arguments,policy,members,online,leader';
+const NODE_COLUMNS = [
+  'name', 'running', 'type', 'mem_used', 'mem_limit', 'mem_alarm', 'disk_free', 'disk_free_limit', 'disk_free_alarm',
+  'fd_used', 'fd_total', 'sockets_used', 'sockets_total', 'proc_used', 'proc_total', 'uptime', 'partitions',
+  'applications', 'cluster_links',
+].join(',');
+const CONNECTION_COLUMNS = 'name,vhost,user,node,state,channels,channel_max,peer_host,peer_port,connected_at,timeout,client_properties,user_provided_name';
+const EXCHANGE_COLUMNS = 'name,vhost,type,durable,message_stats.publish_in,message_stats.publish_out';
+const VHOST_COLUMNS = 'name,messages,messages_ready,messages_unacknowledged';
+const CHANNEL_COLUMNS = 'vhost,user,state,messages_unacknowledged';
+const CONSUMER_COLUMNS = 'queue,channel_details,ack_required,prefetch_count';
+
+/** The slow tier: refreshed every inventoryInterval, carried over between polls. */
+export interface Inventory {
+  takenAt: number;
+  policies: PolicyInfo[];
+  users: UserInfo[];
+  consumers: ConsumerInfo[];
+  channels: ChannelGroup[];
+}
+
+/** What one cluster's collector remembers between polls. */
+export interface CollectorState {
+  inventory: Inventory | null;
+  /** When the plugin last failed; it is not asked again for a while (auto mode). */
+  pluginFailedAt: number | null;
+}
+
+export const initialCollectorState = (): CollectorState => ({ inventory: null, pluginFailedAt: null });
+
+export interface CollectContext {
+  topics: TopicTable;
+  openstack: OpenStackConfig;
+  now?: () => number;
+  signal?: AbortSignal;
+}
+
+const PLUGIN_RETRY_MS = 10 * 60_000;
+
+export async function collect(
+  cfg: ClusterConfig,
+  http: HttpClient,
+  state: CollectorState,
+  ctx: CollectContext,
+): Promise<{ snapshot: Snapshot; state: CollectorState }> {
+  const now = ctx.now ?? Date.now;
+  const startedAt = now();
+  const counter: RequestCounter = { requests: 0, bytes: 0 };
+  const warnings: string[] = [];
+  const api = (path: string) => http.getJson(cfg.url.replace(/\/+$/, '') + path, counter, { signal: ctx.signal });
+  const optional = async <T>(path: string, parse: (v: unknown) => T, fallback: T): Promise<T> => {
+    try {
+      return parse(await api(path));
+    } catch (err) {
+      if (!(err instanceof SourceError) || err.kind === 'unreachable' || err.kind === 'timeout') throw err;
+      warnings.push(err.message);
+      return fallback;
+    }
+  };
+
+  const [overviewJson, nodesJson] = await Promise.all([api('/api/overview'), api(`/api/nodes?columns=${NODE_COLUMNS}`)]);
+  const overview = parseOverview(overviewJson);
+  const nodes = parseNodes(nodesJson);
+  const statsDisabled = overview.broker.statsDisabled;
+  const runningNodes = nodes.filter((n) => n.running).map((n) => n.name);
+
+  const inventoryDue = !state.inventory || startedAt - state.inventory.takenAt >= cfg.inventoryInterval;
+  const [queueResult, connections, exchanges, vhosts, inventory] = await Promise.all([
+    collectQueues(cfg, http, state, statsDisabled, runningNodes, counter, api, now, warnings),
+    api(`/api/connections?columns=${CONNECTION_COLUMNS}`).then(parseConnections),
+    optional(`/api/exchanges?columns=${EXCHANGE_COLUMNS}`, parseExchanges, []),
+    optional(`/api/vhosts?columns=${VHOST_COLUMNS}`, parseVhosts, []),
+    inventoryDue
+      ? Promise.all([
+          optional('/api/policies', parsePolicies, state.inventory?.policies ?? []),
+          // Listing users needs the administrator tag; a monitoring user gets 403, which is fine.
+          optional('/api/users?columns=name,tags', parseUsers, state.inventory?.users ?? []),
+          optional(`/api/consumers?columns=${CONSUMER_COLUMNS}`, parseConsumers, state.inventory?.consumers ?? []),
+          // /api/channels answers 400 when stats are disabled.
+          statsDisabled ? Promise.resolve([]) : optional(`/api/channels?columns=${CHANNEL_COLUMNS}`, parseChannels, state.inventory?.channels ?? []),
+        ]).then(([policies, users, consumers, channels]): Inventory => ({ takenAt: startedAt, policies, users, consumers, channels }))
+      : Promise.resolve(state.inventory!),
+  ]);
+
+  const policyExpires = new Map<string, number>();
+  for (const p of inventory.policies) {
+    const e = p.definition.expires;
+    if (typeof e === 'number') policyExpires.set(`${p.vhost}\u0000${p.name}`, e);
+  }
+
+  const queues: QueueInfo[] = queueResult.queues.map((q) => ({
+    ...q,
+    policyExpiresMs: q.policyExpiresMs ?? (q.policy ? (policyExpires.get(`${q.vhost}\u0000${q.policy}`) ?? null) : null),
+    role: classifyQueue(q.name, q.type, ctx.topics),
+  }));
+  const conns: ConnectionInfo[] = connections.map((c) => ({
+    ...c,
+    role: attributeConnection(c.clientName, c.peerHost, ctx.openstack.hosts),
+  }));
+
+  const snapshot: Snapshot = Object.freeze({
+    target: cfg.name,
+    url: cfg.url,
+    cluster: overview.clusterName,
+    takenAt: now(),
+    broker: overview.broker,
+    nodes,
+    vhosts,
+    queues,
+    exchanges,
+    connections: conns,
+    consumers: inventory.consumers,
+    channels: inventory.channels,
+    policies: inventory.policies,
+    users: inventory.users,
+    totals: overview.totals,
+    poll: {
+      startedAt,
+      durationMs: now() - startedAt,
+      requests: counter.requests,
+      bytes: counter.bytes,
+      queueSource: queueResult.source,
+      inventoryRefreshed: inventoryDue,
+      warnings,
+    },
+  });
+  return { snapshot, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt } };
+}
+
+async function collectQueues(
+  cfg: ClusterConfig,
+  http: HttpClient,
+  state: CollectorState,
+  statsDisabled: boolean,
+  runningNodes: string[],
+  counter: RequestCounter,
+  api: (path: string) => Promise<unknown>,
+  now: () => number,
+  warnings: string[],
+): Promise<{ queues: RawQueue[]; source: 'management' | 'prometheus'; pluginFailedAt: number | null }> {
+  const pluginAllowed =
+    cfg.queueSource === 'prometheus' ||
+    (cfg.queueSource === 'auto' && (state.pluginFailedAt === null || now() - state.pluginFailedAt > PLUGIN_RETRY_MS));
+  if (pluginAllowed) {
+    try {
+      const queues = await queuesFromPlugin(cfg, http, runningNodes, counter, api);
+      return { queues, source: 'prometheus', pluginFailedAt: null };
+    } catch (err) {
+      if (cfg.queueSource === 'prometheus') throw err;
+      warnings.push(`Prometheus plugin not used for queue depth: ${(err as Error).message}`);
+      const mgmt = await queuesFromManagement(statsDisabled, api);
+      return { queues: mgmt, source: 'management', pluginFailedAt: now() };
+    }
+  }
+  return { queues: await queuesFromManagement(statsDisabled, api), source: 'management', pluginFailedAt: state.pluginFailedAt };
+}
+
+async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>): Promise<RawQueue[]> {
+  const path = statsDisabled
+    ? `/api/queues?disable_stats=true&enable_queue_totals=true&columns=${QUEUE_BASIC_COLUMNS},consumers,messages,messages_ready,messages_unacknowledged`
+    : `/api/queues?columns=${QUEUE_COLUMNS}`;
+  return parseQueues(await api(path), statsDisabled);
+}
+
+/**
+ * Queue list from the management API's stats-free listing (cheap), depth and
+ * consumers from every node's plugin. Any node's plugin failing fails the
+ * whole path, so numbers are never half from one source and half missing.
+ */
+async function queuesFromPlugin(
+  cfg: ClusterConfig,
+  http: HttpClient,
+  runningNodes: string[],
+  counter: RequestCounter,
+  api: (path: string) => Promise<unknown>,
+): Promise<RawQueue[]> {
+  const listing = await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`);
+  const base = cfg.prometheusUrl ?? defaultPluginUrl(cfg.url);
+  const urls = pluginUrls(base, runningNodes);
+  const depth = new Map<string, PluginQueueDepth>();
+  await Promise.all(
+    [...urls.values()].map(async (u) => {
+      const text = await http.getText(u + DETAILED_PATH, counter, { auth: false });
+      for (const [k, v] of parseDetailed(text)) depth.set(k, v);
+    }),
+  );
+  return parseQueues(listing, true).map((q) => {
+    const d = depth.get(`${q.vhost}\u0000${q.name}`);
+    return d ? { ...q, ...d } : q;
+  });
+}
+
+/** The plugin's default: the management host, port 15692 (same scheme). */
+export function defaultPluginUrl(mgmtUrl: string): string {
+  const u = new URL(mgmtUrl);
+  return `${u.protocol}//${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:15692`;
+}

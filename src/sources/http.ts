@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { Agent, errors, request } from 'undici';
+import type { TlsConfig } from '../config/index.js';
+
+/** Why a broker request failed, with one line that says what to do. Never carries a password. */
+export class SourceError extends Error {
+  override name = 'SourceError';
+  constructor(
+    readonly kind: 'unreachable' | 'timeout' | 'auth' | 'forbidden' | 'http' | 'malformed' | 'too-large',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Requests and bytes this poll: exported as warren_poll_requests / warren_poll_bytes, and how tests prove a scrape costs nothing. */
+export interface RequestCounter {
+  requests: number;
+  bytes: number;
+}
+
+export interface HttpTargetOptions {
+  user: string;
+  password: string;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  tls?: TlsConfig | undefined;
+}
+
+export interface HttpClient {
+  /** GET an absolute URL and return the body as text; `auth` false for the unauthenticated plugin endpoint. */
+  getText(url: string, counter: RequestCounter, opts?: { auth?: boolean; signal?: AbortSignal }): Promise<string>;
+  getJson(url: string, counter: RequestCounter, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  /** Every request this client has made since it was created. */
+  readonly lifetime: Readonly<RequestCounter>;
+  close(): Promise<void>;
+}
+
+/** Keep-alive client for one cluster: at most two sockets per origin, per-request timeouts, a body-size cap. */
+export function createHttpClient(o: HttpTargetOptions): HttpClient {
+  const tls = o.tls;
+  const dispatcher = new Agent({
+    connections: 2,
+    keepAliveTimeout: 60_000,
+    headersTimeout: o.timeoutMs,
+    bodyTimeout: o.timeoutMs,
+    connect: {
+      timeout: Math.min(o.timeoutMs, 10_000),
+      ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+      ...(tls?.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+      ...(tls?.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+      rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
+    },
+  });
+  const authorization = 'Basic ' + Buffer.from(`${o.user}:${o.password}`).toString('base64');
+  const lifetime: RequestCounter = { requests: 0, bytes: 0 };
+
+  async function getText(url: string, counter: RequestCounter, opts: { auth?: boolean; signal?: AbortSignal } = {}): Promise<string> {
+    const where = describeUrl(url);
+    counter.requests++;
+    lifetime.requests++;
+    const deadline = AbortSignal.timeout(o.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
+    let res;
+    try {
+      res = await request(url, {
+        dispatcher,
+        method: 'GET',
+        headers: {
+          ...(opts.auth === false ? {} : { authorization }),
+          accept: 'application/json, text/plain;q=0.9',
+          // Loopback/LAN: gzip would cost the broker CPU for little gain.
+          'accept-encoding': 'identity',
+        },
+        signal,
+      });
+    } catch (err) {
+      throw connectError(err, where, o.timeoutMs);
+    }
+    const { statusCode, body } = res;
+    if (statusCode !== 200) {
+      const text = await readCapped(body, 4096, counter).catch(() => '');
+      throw statusError(statusCode, where, o.user, text);
+    }
+    const length = Number(res.headers['content-length'] ?? NaN);
+    if (length > o.maxBodyBytes) {
+      body.destroy();
+      throw tooLarge(where, o.maxBodyBytes);
+    }
+    try {
+      return await readCapped(body, o.maxBodyBytes, counter);
+    } catch (err) {
+      if (err instanceof SourceError) throw err;
+      throw connectError(err, where, o.timeoutMs);
+    }
+  }
+
+  return {
+    getText,
+    lifetime,
+    async getJson(url, counter, opts = {}) {
+      const text = await getText(url, counter, opts);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        const reason = (err as Error).message.split('\n')[0]!.slice(0, 120);
+        throw new SourceError('malformed', `${describeUrl(url)} answered malformed JSON (${reason}); a proxy in between or a broker fault is likely`);
+      }
+    },
+    close: () => dispatcher.close(),
+  };
+
+  async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number, counter: RequestCounter): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.length;
+      counter.bytes += chunk.length;
+      lifetime.bytes += chunk.length;
+      if (size > cap) {
+        body.destroy();
+        throw tooLarge('response', cap);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  }
+}
+
+/** scheme://host:port/path without userinfo or query, for messages. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function tooLarge(where: string, cap: number): SourceError {
+  return new SourceError('too-large', `${where} sent more than ${Math.round(cap / 1048576)} MiB; raise maxBodyBytes in the config if the broker is really that large`);
+}
+
+function connectError(err: unknown, where: string, timeoutMs: number): SourceError {
+  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new SourceError('timeout', `${where} did not answer within ${Math.round(timeoutMs / 1000)}s; the broker may be overloaded (raise timeout in the config) or a firewall drops the traffic`);
+  }
+  if (code === 'ECONNREFUSED') {
+    return new SourceError('unreachable', `cannot connect to ${where} (connection refused): is RabbitMQ running with the management plugin enabled (rabbitmq-plugins enable rabbitmq_management), and is --url right?`);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new SourceError('unreachable', `cannot resolve the host of ${where}: check --url`);
+  }
+  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') {
+    return new SourceError('unreachable', `TLS handshake with ${where} failed (${code}): set tls.caFile to the CA that signed the broker's certificate, or tls.insecureSkipVerify for a test`);
+  }
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
+    return new SourceError('unreachable', `${where} closed the connection before answering (${code}); if the listener uses TLS, use an https:// URL`);
+  }
+  return new SourceError('unreachable', `cannot reach ${where} (${code || e.message?.split('\n')[0] || 'unknown error'})`);
+}
+
+function statusError(status: number, where: string, user: string, body: string): SourceError {
+  if (status === 401) {
+    return new SourceError('auth', `${where} refused the credentials of user "${user}" (HTTP 401): check --user and --password, --password-file or WARREN_PASSWORD`, status);
+  }
+  if (status === 403) {
+    return new SourceError('forbidden', `user "${user}" may not read ${where} (HTTP 403): give it the monitoring tag (rabbitmqctl set_user_tags ${user} monitoring)`, status);
+  }
+  const reason = safeReason(body);
+  return new SourceError('http', `${where} answered HTTP ${status}${reason ? ` (${reason})` : ''}`, status);
+}
+
+function safeReason(body: string): string {
+  try {
+    const j = JSON.parse(body) as { reason?: unknown; error?: unknown };
+    const r = j.reason ?? j.error;
+    return typeof r === 'string' ? r.slice(0, 160) : '';
+  } catch {
+    return body.replace(/\s+/g, ' ').trim().slice(0, 80);
+  }
+}

@@ -1,0 +1,274 @@
+// Pure mapping from management-API JSON to domain values. The API is data from
+// outside: every field is checked, a missing or odd field becomes a neutral
+// default, and only a wrong top-level shape is an error.
+import type {
+  BrokerInfo,
+  ChannelGroup,
+  ConsumerInfo,
+  ExchangeInfo,
+  NodeInfo,
+  PolicyInfo,
+  QueueCounters,
+  Totals,
+  UserInfo,
+  VhostInfo,
+} from '../snapshot/types.js';
+import { SourceError } from './http.js';
+
+type Json = Record<string, unknown>;
+
+const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
+const bool = (v: unknown): boolean => v === true;
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+function list(v: unknown, what: string): Json[] {
+  if (!Array.isArray(v)) throw new SourceError('malformed', `${what} answered ${v === null ? 'null' : typeof v} where a list was expected; is --url the management API?`);
+  return v.filter((x): x is Json => !!x && typeof x === 'object' && !Array.isArray(x));
+}
+
+export function parseOverview(v: unknown): { broker: BrokerInfo; totals: Totals; clusterName: string } {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SourceError('malformed', '/api/overview answered something other than an object; is --url the management API?');
+  const o = v as Json;
+  const ot = obj(o.object_totals);
+  const qt = obj(o.queue_totals);
+  const ms = obj(o.message_stats);
+  const churn = obj(o.churn_rates);
+  const clusterName = str(o.cluster_name, str(o.node, 'unknown'));
+  return {
+    clusterName,
+    broker: {
+      version: str(o.rabbitmq_version, str(o.product_version)),
+      erlang: str(o.erlang_version),
+      clusterName,
+      managementVersion: str(o.management_version),
+      statsDisabled: bool(o.disable_stats),
+      ratesMode: str(o.rates_mode),
+    },
+    totals: {
+      queues: num(ot.queues),
+      exchanges: num(ot.exchanges),
+      connections: num(ot.connections),
+      channels: num(ot.channels),
+      consumers: num(ot.consumers),
+      messages: num(qt.messages),
+      ready: num(qt.messages_ready),
+      unacked: num(qt.messages_unacknowledged),
+      // With stats on, an absent counter means "nothing happened yet": 0, not unknown.
+      published: bool(o.disable_stats) ? null : num(ms.publish),
+      delivered: bool(o.disable_stats) ? null : num(ms.deliver_get),
+      returnedUnroutable: bool(o.disable_stats) ? null : num(ms.return_unroutable),
+      droppedUnroutable: bool(o.disable_stats) ? null : num(ms.drop_unroutable),
+      connectionsCreated: numOrNull(churn.connection_created),
+      connectionsClosed: numOrNull(churn.connection_closed),
+      channelsCreated: numOrNull(churn.channel_created),
+      channelsClosed: numOrNull(churn.channel_closed),
+      queuesDeclared: numOrNull(churn.queue_declared),
+      queuesDeleted: numOrNull(churn.queue_deleted),
+    },
+  };
+}
+
+export function parseNodes(v: unknown): NodeInfo[] {
+  return list(v, '/api/nodes').map((n) => ({
+    name: str(n.name),
+    running: bool(n.running),
+    type: str(n.type),
+    memUsed: num(n.mem_used),
+    memLimit: num(n.mem_limit),
+    memAlarm: bool(n.mem_alarm),
+    diskFree: num(n.disk_free),
+    diskFreeLimit: num(n.disk_free_limit),
+    diskAlarm: bool(n.disk_free_alarm),
+    fdUsed: num(n.fd_used),
+    fdTotal: num(n.fd_total),
+    socketsUsed: num(n.sockets_used),
+    socketsTotal: num(n.sockets_total),
+    procUsed: num(n.proc_used),
+    procTotal: num(n.proc_total),
+    uptimeMs: num(n.uptime),
+    partitions: strings(n.partitions),
+    rabbitmqVersion: appVersion(n.applications, 'rabbit'),
+    // /api/nodes has no OTP release per node; the kernel application's version moves with it.
+    erlangVersion: appVersion(n.applications, 'kernel') && `kernel ${appVersion(n.applications, 'kernel')}`,
+    clusterLinks: Array.isArray(n.cluster_links) ? n.cluster_links.map((l) => str(obj(l).name)).filter(Boolean) : [],
+  }));
+}
+
+function appVersion(apps: unknown, name: string): string {
+  if (!Array.isArray(apps)) return '';
+  return str(obj(apps.find((a) => obj(a).name === name)).version);
+}
+
+/** A queue as the management API or the plugin gives it, before OpenStack classification. */
+export interface RawQueue {
+  name: string;
+  vhost: string;
+  node: string;
+  type: string;
+  state: string;
+  durable: boolean;
+  autoDelete: boolean;
+  exclusive: boolean;
+  expiresMs: number | null;
+  policy: string;
+  policyExpiresMs: number | null;
+  consumers: number;
+  messages: number;
+  ready: number;
+  unacked: number;
+  idleSince: number | null;
+  counters: QueueCounters | null;
+  members: string[];
+  online: string[];
+  leader: string;
+}
+
+export function parseQueues(v: unknown, statsDisabled: boolean): RawQueue[] {
+  return list(v, '/api/queues').map((q) => {
+    const args = obj(q.arguments);
+    const eff = obj(q.effective_policy_definition);
+    const ms = q.message_stats === undefined ? undefined : obj(q.message_stats);
+    const idle = typeof q.idle_since === 'string' ? Date.parse(q.idle_since.includes('T') ? q.idle_since : q.idle_since.replace(' ', 'T') + 'Z') : NaN;
+    return {
+      name: str(q.name),
+      vhost: str(q.vhost, '/'),
+      node: str(q.node, str(q.leader)),
+      type: str(q.type, str(args['x-queue-type'], 'classic')),
+      state: str(q.state, 'running'),
+      durable: bool(q.durable),
+      autoDelete: bool(q.auto_delete),
+      exclusive: bool(q.exclusive),
+      expiresMs: numOrNull(args['x-expires']),
+      policy: str(q.policy),
+      policyExpiresMs: numOrNull(eff.expires),
+      consumers: num(q.consumers),
+      messages: num(q.messages),
+      ready: num(q.messages_ready),
+      unacked: num(q.messages_unacknowledged),
+      idleSince: Number.isFinite(idle) ? idle : null,
+      // A queue nobody published to has no message_stats yet: its counters are 0, not unknown.
+      counters: statsDisabled
+        ? null
+        : {
+            published: num(ms?.publish),
+            delivered: num(ms?.deliver_get),
+            acked: num(ms?.ack),
+            redelivered: num(ms?.redeliver),
+          },
+      members: strings(q.members),
+      online: strings(q.online),
+      leader: str(q.leader),
+    };
+  });
+}
+
+export interface RawConnection {
+  name: string;
+  vhost: string;
+  user: string;
+  node: string;
+  state: string;
+  channels: number;
+  channelMax: number;
+  peerHost: string;
+  peerPort: number;
+  connectedAt: number;
+  timeout: number;
+  clientName: string;
+  product: string;
+}
+
+export function parseConnections(v: unknown): RawConnection[] {
+  return list(v, '/api/connections').map((c) => {
+    const cp = obj(c.client_properties);
+    return {
+      name: str(c.name),
+      vhost: str(c.vhost, '/'),
+      user: str(c.user),
+      node: str(c.node),
+      // With stats disabled the broker gives no state; such a connection is open.
+      state: str(c.state, 'running'),
+      channels: num(c.channels),
+      channelMax: num(c.channel_max, 2047),
+      peerHost: str(c.peer_host),
+      peerPort: num(c.peer_port),
+      connectedAt: num(c.connected_at),
+      timeout: num(c.timeout),
+      clientName: str(cp.connection_name, str(c.user_provided_name)),
+      product: str(cp.product),
+    };
+  });
+}
+
+export function parseConsumers(v: unknown): ConsumerInfo[] {
+  return list(v, '/api/consumers').map((c) => {
+    const q = obj(c.queue);
+    const ch = obj(c.channel_details);
+    return {
+      queue: str(q.name),
+      vhost: str(q.vhost, '/'),
+      connection: str(ch.connection_name),
+      ackRequired: bool(c.ack_required),
+      prefetch: num(c.prefetch_count),
+    };
+  });
+}
+
+export function parseChannels(v: unknown): ChannelGroup[] {
+  const groups = new Map<string, ChannelGroup>();
+  for (const c of list(v, '/api/channels')) {
+    const vhost = str(c.vhost, '/');
+    const user = str(c.user);
+    const state = str(c.state, 'running');
+    const key = `${vhost}\u0000${user}\u0000${state}`;
+    const g = groups.get(key) ?? { vhost, user, state, count: 0, unacked: 0 };
+    g.count++;
+    g.unacked += num(c.messages_unacknowledged);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+export function parseExchanges(v: unknown): ExchangeInfo[] {
+  return list(v, '/api/exchanges').map((e) => {
+    const ms = e.message_stats === undefined ? undefined : obj(e.message_stats);
+    return {
+      name: str(e.name),
+      vhost: str(e.vhost, '/'),
+      type: str(e.type),
+      durable: bool(e.durable),
+      publishedIn: ms ? num(ms.publish_in) : null,
+      publishedOut: ms ? num(ms.publish_out) : null,
+    };
+  });
+}
+
+export function parseVhosts(v: unknown): VhostInfo[] {
+  return list(v, '/api/vhosts').map((h) => ({
+    name: str(h.name),
+    messages: num(h.messages),
+    ready: num(h.messages_ready),
+    unacked: num(h.messages_unacknowledged),
+  }));
+}
+
+export function parsePolicies(v: unknown): PolicyInfo[] {
+  return list(v, '/api/policies').map((p) => ({
+    name: str(p.name),
+    vhost: str(p.vhost, '/'),
+    pattern: str(p.pattern),
+    applyTo: str(p['apply-to'], 'all'),
+    priority: num(p.priority),
+    definition: obj(p.definition),
+  }));
+}
+
+export function parseUsers(v: unknown): UserInfo[] {
+  return list(v, '/api/users').map((u) => ({
+    name: str(u.name),
+    tags: Array.isArray(u.tags) ? strings(u.tags) : str(u.tags).split(',').filter(Boolean),
+  }));
+}

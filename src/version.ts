@@ -1,0 +1,2 @@
+/** warren's version, exported as warren_build_info. Kept in step with package.json by a unit test. */
+export const VERSION = '0.1.0';
