@@ -45,9 +45,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (flags.interval !== undefined) fromFlags.interval = flags.interval;
 
   // Flags act as defaults beneath every cluster of the file; a cluster's own keys win.
+  // Merge the raw `defaults` (already validated above), not their parsed form: parsing twice would turn 15s into 15000s.
+  const rawDefaults = (file as { defaults?: Record<string, unknown> }).defaults ?? {};
   const rawClusters = f.clusters ?? [{}];
   const clusters = rawClusters.map((raw, i) => {
-    const merged = { ...stripUndefined(f.defaults ?? {}), ...fromFlags, ...raw };
+    const merged = { ...rawDefaults, ...fromFlags, ...raw };
     const parsed = clusterSchema.safeParse(merged);
     const prefix = f.clusters ? `clusters[${i}].` : '';
     if (!parsed.success) throw new ConfigError(describeZodError(where, parsed.error, merged, prefix));
@@ -108,10 +110,6 @@ function parseListen(text: string, where: string): { host: string; port: number 
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) throw new ConfigError(`${where}: listen: got "${text}", expected HOST:PORT such as 0.0.0.0:9419`);
   return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** One line: which key, which value, what was expected. Never echoes a password. */
