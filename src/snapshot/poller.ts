@@ -46,6 +46,8 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   const abort = new AbortController();
+  // Non-fatal problems (a 403 on /api/users for a monitoring user) are logged once, not every poll.
+  const warned = new Set<string>();
   const status: PollStatus = {
     latest: null,
     history: [],
@@ -67,7 +69,9 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
         o.log.info({ cluster: o.cluster.name, failures: status.consecutiveFailures }, 'broker answers again');
       }
       for (const w of r.snapshot.poll.warnings) {
-        if (!status.latest?.poll.warnings.includes(w)) o.log.warn({ cluster: o.cluster.name }, w);
+        if (warned.has(w)) continue;
+        warned.add(w);
+        o.log.warn({ cluster: o.cluster.name }, w);
       }
       status.latest = r.snapshot;
       status.history = appendHistory(status.history, r.snapshot);
