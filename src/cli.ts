@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { parseCli, USAGE, UsageError } from './cli/args.js';
+import { runCheck, runReport } from './cli/oneshot.js';
 import { runDaemon } from './cli/run.js';
+import { renderRulesCatalogue } from './report/index.js';
+import { catalogue } from './rules/catalogue.js';
+import { renderPrometheusRules } from './rules/promql.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import { VERSION } from './version.js';
 
@@ -17,6 +21,18 @@ async function main(argv: string[]): Promise<number> {
   switch (args.command) {
     case 'run':
       return runDaemon(loadConfig(args.flags));
+    case 'report':
+      return runReport(loadConfig(args.flags), args);
+    case 'check':
+      // check's default sample is short: NRPE gives a plugin about 10 s in all.
+      return runCheck(loadConfig(args.flags), { rules: args.rules, sampleSeconds: args.sampleGiven ? args.sampleSeconds : 2 });
+    case 'rules': {
+      const format = args.format ?? 'text';
+      if (format === 'prometheus') process.stdout.write(renderPrometheusRules());
+      else if (format === 'text' || format === 'json') process.stdout.write(renderRulesCatalogue(catalogue, format) + '\n');
+      else throw new UsageError(`--format: got "${format}", expected text, json or prometheus`);
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${args.command}"; the commands are run, report, check and rules`);
   }

@@ -23,7 +23,7 @@ target options (every command; or a --config file for several clusters):
 run:     --listen HOST:PORT (default 0.0.0.0:9419)  --interval 30s  --alertmanager-url URL (repeatable)
          --webhook-url URL (repeatable)  --log-level info  --state-file FILE
 report:  --format text|markdown|json|html  --output FILE  --sample SECONDS (default 10)
-check:   --rule ID (repeatable)  --sample SECONDS (default 10)
+check:   --rule ID (repeatable)  --sample SECONDS (default 2)
 rules:   --format text|json|prometheus
 `;
 
@@ -54,6 +54,8 @@ export interface ParsedArgs {
   format?: string;
   output?: string;
   sampleSeconds: number;
+  /** Whether --sample was given (check has its own, shorter default). */
+  sampleGiven: boolean;
   rules: string[];
   help: boolean;
   version: boolean;
@@ -92,6 +94,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     ...(v.format !== undefined ? { format: v.format } : {}),
     ...(v.output !== undefined ? { output: v.output } : {}),
     sampleSeconds: sample,
+    sampleGiven: v.sample !== undefined,
     rules: v.rule ?? [],
     help: v.help ?? false,
     version: v.version ?? false,

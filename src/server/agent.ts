@@ -1,59 +1,145 @@
-// The daemon: one poller per cluster feeding metrics, rules and the report;
-// the HTTP server only ever reads what the last poll left behind.
+// The daemon: one poller per cluster feeding metrics, rules, alerts and the
+// report. The HTTP server only ever reads what the last poll left behind.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
 import { renderMetrics, type ClusterMetricsInput } from '../metrics/render.js';
+import { createNotifiers, loadState, saveState, type Notifiers, type NotifiersJSON } from '../notify/index.js';
 import { buildTopicTable, openstackView } from '../openstack/index.js';
 import type { OpenStackView } from '../openstack/types.js';
+import { buildReport, REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
+import { activeAlerts, emptyAlertState, stepAlerts, type Alert, type AlertState } from '../rules/alerts.js';
+import { catalogue, unreachableFinding, UNREACHABLE_RULE_ID } from '../rules/catalogue.js';
+import { evaluateAll } from '../rules/evaluate.js';
+import { emptyLearned, learn } from '../rules/learn.js';
+import { thresholdLookup } from '../rules/thresholds.js';
+import type { Finding, LearnedState, ThresholdLookup } from '../rules/types.js';
 import { startPoller, type PollStatus } from '../snapshot/poller.js';
 import { createHttpClient, type HttpClient } from '../sources/http.js';
-import { startHttpServer, type HttpServer } from './http.js';
 import { VERSION } from '../version.js';
+import { startHttpServer, type HttpServer } from './http.js';
 
+/** Everything the daemon knows about one cluster between polls. */
 export interface ClusterRuntime {
   cfg: ClusterConfig;
   http: HttpClient;
   poller: ReturnType<typeof startPoller>;
+  lookup: ThresholdLookup;
   view: OpenStackView | null;
+  learned: LearnedState;
+  alerts: AlertState;
+  findings: Finding[];
 }
 
 export interface Agent {
   url: string;
   clusters: ClusterRuntime[];
+  notifiers: Notifiers;
   /** The exposition /metrics serves now (tests compare it with what the broker holds). */
   metricsText(): string;
+  /** Firing alerts of every cluster. */
+  alerts(): Alert[];
   /** Resolves after every cluster has completed at least `n` more poll attempts. */
   waitForPolls(n?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+const STATE_VERSION = 1;
+interface SavedState {
+  version: number;
+  notifiers: NotifiersJSON;
+  alerts: Record<string, AlertState>;
+  learned: Record<string, LearnedState>;
 }
 
 export async function startAgent(config: WarrenConfig, log: Logger): Promise<Agent> {
   const topics = buildTopicTable(config.openstack.topics);
   const processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry });
+  const notifiers = createNotifiers({
+    alertmanagerUrls: config.alertmanagerUrls,
+    webhookUrls: config.webhookUrls,
+    logger: log,
+    // Firing alerts are re-sent at least every poll interval; keep them valid for several.
+    resendIntervalMs: Math.min(60_000, Math.min(...config.clusters.map((c) => c.interval))),
+  });
+  const saved = config.stateFile ? await readSavedState(config.stateFile, log) : null;
+  notifiers.restore(saved?.notifiers);
+
   let exposition = '';
   const pollWaiters: Array<{ remaining: Map<ClusterRuntime, number>; resolve: () => void }> = [];
-
   const clusters: ClusterRuntime[] = [];
+  let saving: Promise<void> = Promise.resolve();
+
   const rerender = () => {
-    const now = Date.now();
     const inputs: ClusterMetricsInput[] = clusters.map((c) => {
       const status = c.poller.status();
       return {
         status,
         intervalMs: c.cfg.interval,
-        expectedNodes: expectedNodes(c.cfg, status),
+        expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,
         view: c.view,
-        alerts: [],
+        alerts: activeAlerts(c.alerts),
       };
     });
-    exposition = renderMetrics(inputs, { version: VERSION, notifications: [], now }).text;
+    const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));
+    exposition = renderMetrics(inputs, { version: VERSION, notifications, now: Date.now() }).text;
+  };
+
+  const persist = () => {
+    if (!config.stateFile) return;
+    const file = config.stateFile;
+    const state: SavedState = {
+      version: STATE_VERSION,
+      notifiers: notifiers.toJSON(),
+      alerts: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.alerts])),
+      learned: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.learned])),
+    };
+    // Chained, so two saves never race on the same file.
+    saving = saving.then(() => saveState(file, state)).catch((err: unknown) => log.error({ file }, `cannot save state: ${(err as Error).message}`));
+  };
+
+  /** Judges one poll: rules over the new Snapshot, or broker-unreachable when the poll failed. */
+  const judge = (rt: ClusterRuntime, status: PollStatus) => {
+    const now = Date.now();
+    const label = status.clusterLabel;
+    if (status.lastError === null && status.latest) {
+      const snapshot = status.latest;
+      rt.view = openstackView(snapshot);
+      const evaluation = evaluateAll({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false }, rt.lookup);
+      for (const e of evaluation.errors) log.error({ cluster: rt.cfg.name, rule: e.rule }, `rule failed: ${e.message}`);
+      // Learn after judging: node-restarted and the baselines compare against what came before.
+      rt.learned = learn(rt.learned, snapshot);
+      rt.findings = evaluation.findings;
+      const step = stepAlerts(rt.alerts, rt.findings, now, label, catalogue);
+      rt.alerts = step.state;
+      notifiers.deliver(step.changes, activeAlerts(rt.alerts));
+    } else if (status.lastError !== null) {
+      const finding = unreachableFinding(rt.cfg.name, rt.cfg.url, status.lastError, [rt.cfg.password]);
+      rt.findings = [finding];
+      const step = stepAlerts(rt.alerts, [finding], now, label, catalogue, { onlyRules: [UNREACHABLE_RULE_ID] });
+      rt.alerts = step.state;
+      notifiers.deliver(step.changes, activeAlerts(rt.alerts));
+    }
+    if (status.lastError === null) {
+      // A successful poll resolves broker-unreachable.
+      const step = stepAlerts(rt.alerts, [], now, label, catalogue, { onlyRules: [UNREACHABLE_RULE_ID] });
+      rt.alerts = step.state;
+      notifiers.deliver(step.changes, activeAlerts(rt.alerts));
+    }
   };
 
   for (const cfg of config.clusters) {
     const http = createHttpClient({ user: cfg.user, password: cfg.password, timeoutMs: cfg.timeout, maxBodyBytes: cfg.maxBodyBytes, tls: cfg.tls });
-    const rt = { cfg, http, view: null } as unknown as ClusterRuntime;
+    const rt: Omit<ClusterRuntime, 'poller'> & { poller?: ClusterRuntime['poller'] } = {
+      cfg,
+      http,
+      lookup: thresholdLookup(cfg.rules, catalogue),
+      view: null,
+      learned: saved?.learned[cfg.name] ?? emptyLearned(),
+      alerts: saved?.alerts[cfg.name] ?? emptyAlertState(),
+      findings: [],
+    };
     rt.poller = startPoller({
       cluster: cfg,
       http,
@@ -61,11 +147,11 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       openstack: config.openstack,
       log,
       onPoll: (status) => {
-        if (status.latest && status.lastError === null) rt.view = openstackView(status.latest);
+        judge(rt as ClusterRuntime, status);
         rerender();
+        persist();
         for (const w of [...pollWaiters]) {
-          const left = (w.remaining.get(rt) ?? 0) - 1;
-          w.remaining.set(rt, left);
+          w.remaining.set(rt as ClusterRuntime, (w.remaining.get(rt as ClusterRuntime) ?? 0) - 1);
           if ([...w.remaining.values()].every((v) => v <= 0)) {
             pollWaiters.splice(pollWaiters.indexOf(w), 1);
             w.resolve();
@@ -73,37 +159,92 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         }
       },
     });
-    clusters.push(rt);
+    clusters.push(rt as ClusterRuntime);
   }
   rerender();
 
-  const server: HttpServer = await startHttpServer(config.listen, {
-    metrics: async () => exposition + (await processRegistry.metrics()),
-    healthz: () => health(clusters),
-    alerts: () => [],
-    report: () => null,
-  }, log);
+  const allAlerts = () => clusters.flatMap((c) => activeAlerts(c.alerts));
+  const server: HttpServer = await startHttpServer(
+    config.listen,
+    {
+      metrics: async () => exposition + (await processRegistry.metrics()),
+      healthz: () => health(clusters),
+      alerts: () => allAlerts().map(publicAlert),
+      report: (format) => {
+        if (!REPORT_FORMATS.includes(format as ReportFormat)) return { contentType: 'text/plain', body: `unknown format "${format}"; use ${REPORT_FORMATS.join(', ')}\n` };
+        if (clusters.every((c) => c.poller.status().lastAttemptAt === null)) return null;
+        const report = buildReport(
+          clusters.map((c) => {
+            const st = c.poller.status();
+            return {
+              target: c.cfg.name,
+              url: c.cfg.url,
+              samples: [...st.history],
+              findings: c.findings,
+              view: c.view,
+              ...(st.lastError ? { error: st.lastError } : {}),
+            };
+          }),
+          new Date(),
+        );
+        const type = { html: 'text/html; charset=utf-8', json: 'application/json', markdown: 'text/markdown; charset=utf-8', text: 'text/plain; charset=utf-8' }[format as ReportFormat];
+        return { contentType: type, body: renderReport(report, format as ReportFormat, { color: false }) };
+      },
+    },
+    log,
+  );
   log.info({ url: server.url, clusters: clusters.map((c) => c.cfg.name) }, 'warren listening');
 
   return {
     url: server.url,
     clusters,
+    notifiers,
     metricsText: () => exposition,
-    waitForPolls: (n = 1) =>
-      new Promise<void>((resolve) => pollWaiters.push({ remaining: new Map(clusters.map((c) => [c, n])), resolve })),
+    alerts: allAlerts,
+    waitForPolls: (n = 1) => new Promise<void>((resolve) => pollWaiters.push({ remaining: new Map(clusters.map((c) => [c, n])), resolve })),
     stop: async () => {
       await server.close();
       await Promise.all(clusters.map((c) => c.poller.stop()));
+      // Give queued notifications a last chance, then keep the rest for the next start.
+      await notifiers.drain(5_000);
+      persist();
+      await saving;
+      notifiers.close();
       await Promise.all(clusters.map((c) => c.http.close()));
     },
   };
 }
 
-function expectedNodes(cfg: ClusterConfig, status: PollStatus): number {
-  if (cfg.expectedNodes) return cfg.expectedNodes;
-  let most = 0;
-  for (const h of status.history) most = Math.max(most, h.nodes.length);
-  return most;
+/** What /alerts shows: the alert without internal bookkeeping. */
+function publicAlert(a: Alert) {
+  return {
+    fingerprint: a.fingerprint,
+    cluster: a.cluster,
+    rule: a.rule,
+    severity: a.severity,
+    state: a.state,
+    subject: a.subject,
+    labels: a.labels,
+    summary: a.summary,
+    remedy: a.remedy,
+    activeAt: new Date(a.activeAt).toISOString(),
+    firingAt: a.firingAt ? new Date(a.firingAt).toISOString() : null,
+    evidence: a.evidence,
+  };
+}
+
+async function readSavedState(file: string, log: Logger): Promise<SavedState | null> {
+  try {
+    const data = (await loadState(file)) as SavedState | null;
+    if (data && data.version !== STATE_VERSION) {
+      log.warn({ file }, `state file has version ${String(data.version)}, expected ${STATE_VERSION}; starting fresh`);
+      return null;
+    }
+    return data ? { version: data.version, notifiers: data.notifiers ?? { queues: {} }, alerts: data.alerts ?? {}, learned: data.learned ?? {} } : null;
+  } catch (err) {
+    log.error({ file }, `${(err as Error).message}; starting without saved state`);
+    return null;
+  }
 }
 
 /** 200 when every cluster's last poll succeeded or the last success is younger than three intervals. */
@@ -119,5 +260,6 @@ export function health(clusters: readonly ClusterRuntime[], now = Date.now()): {
       ...(s.lastSuccessAt === null && s.lastError === null ? { reason: 'no poll has completed yet' } : {}),
     };
   });
-  return { ok: targets.every((t) => t.ok), body: { status: targets.every((t) => t.ok) ? 'ok' : 'unhealthy', targets } };
+  const ok = targets.every((t) => t.ok);
+  return { ok, body: { status: ok ? 'ok' : 'unhealthy', targets } };
 }

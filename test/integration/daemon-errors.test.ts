@@ -28,7 +28,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const errorLines = (out: string) => out.split('\n').filter((l) => l.includes('"level":50'));
+/** Poll error lines (not alert-change lines, which are logged once per change). */
+const errorLines = (out: string) => out.split('\n').filter((l) => l.includes('"level":50') && !l.includes('"event":"alert"'));
+const alertLines = (out: string) => out.split('\n').filter((l) => l.includes('"event":"alert"'));
 
 describe('daemon under bad input', () => {
   it('keeps running against an unreachable broker, reports rabbitmq_up 0, logs the error once', async () => {
@@ -48,6 +50,10 @@ describe('daemon under bad input', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('connection refused');
     expect(errors[0]).toContain('rabbitmq_management');
+    // The broker-unreachable alert fired once, too (it has no `for`), and is active.
+    expect(alertLines(d.output()).filter((l) => l.includes('broker-unreachable'))).toHaveLength(1);
+    const alerts = (await (await fetch(`${d.url}/alerts`)).json()) as Array<{ rule: string; state: string }>;
+    expect(alerts.map((a) => [a.rule, a.state])).toEqual([['broker-unreachable', 'firing']]);
   });
 
   it('says which credentials were refused and never prints the password', async () => {

@@ -1,0 +1,239 @@
+// The OpenStack picture of one Snapshot (queues and connections already carry `role`):
+// per-service totals, per-host RPC queues, connections per service and host, orphans.
+// Plus the consumer -> connection join that says who consumes a queue (reference B3).
+
+import { queueKey } from '../snapshot/rates.js';
+import type { ConnectionInfo, ConsumerInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/types.js';
+import { isAddress } from './classify.js';
+import { DEFAULT_TOPIC_TABLE, PER_PROCESS_TOPICS, expectedBinary, type TopicTable } from './topics.js';
+import type { HostQueue, OpenStackView, ServiceSummary } from './types.js';
+
+/**
+ * The host a per-host queue's server part names: cinder's `host@backend` (and `#pool`) is
+ * the host `host`.
+ */
+export function hostOfServer(server: string): string {
+  let end = server.length;
+  const at = server.indexOf('@');
+  if (at > 0) end = at;
+  const hash = server.indexOf('#');
+  if (hash > 0 && hash < end) end = hash;
+  return server.slice(0, end);
+}
+
+/**
+ * Whether two host names mean the same machine: equal ignoring case and a cinder backend, or
+ * one is the short name of the other (`cmp-02` vs `cmp-02.dc1.example.com`). Addresses only
+ * match exactly.
+ */
+export function sameHost(a: string, b: string): boolean {
+  const x = hostOfServer(a).toLowerCase();
+  const y = hostOfServer(b).toLowerCase();
+  if (x === y) return x !== '';
+  if (x === '' || y === '' || isAddress(x) || isAddress(y)) return false;
+  const xs = x.indexOf('.');
+  const ys = y.indexOf('.');
+  if (xs < 0 && ys > 0) return y.slice(0, ys) === x;
+  if (ys < 0 && xs > 0) return x.slice(0, xs) === y;
+  return false;
+}
+
+/** A per-host RPC queue whose server part is a real host (not heat's per-process engine_id). */
+function isHostQueue(q: QueueInfo): boolean {
+  return q.role.kind === 'rpc_host' && !PER_PROCESS_TOPICS.has(q.role.topic);
+}
+
+/** A per-process queue (reply_, `_fanout_`, heat's engine_id queues); stream fanouts are shared, so not. */
+function isPerProcessQueue(q: QueueInfo): boolean {
+  if (q.role.kind === 'reply') return true;
+  if (q.role.kind === 'fanout') return q.type !== 'stream';
+  return q.role.kind === 'rpc_host' && PER_PROCESS_TOPICS.has(q.role.topic);
+}
+
+export function openstackView(snapshot: Snapshot): OpenStackView {
+  interface Acc {
+    queues: number;
+    messages: number;
+    consumers: number;
+    connections: number;
+    queueHosts: string[];
+    connHosts: string[];
+  }
+  const services = new Map<string, Acc>();
+  const acc = (service: string): Acc => {
+    let a = services.get(service);
+    if (!a) {
+      a = { queues: 0, messages: 0, consumers: 0, connections: 0, queueHosts: [], connHosts: [] };
+      services.set(service, a);
+    }
+    return a;
+  };
+
+  const byKind = new Map<string, { service: string; kind: OpenStackKind; queues: number; messages: number; consumers: number }>();
+  const hostQueues: HostQueue[] = [];
+  const orphans = { reply: 0, fanout: 0, perProcess: 0, withoutExpiry: 0 };
+
+  for (const q of snapshot.queues) {
+    const { service, kind } = q.role;
+    const k = `${service}\u0000${kind}`;
+    let bk = byKind.get(k);
+    if (!bk) {
+      bk = { service, kind, queues: 0, messages: 0, consumers: 0 };
+      byKind.set(k, bk);
+    }
+    bk.queues++;
+    bk.messages += q.messages;
+    bk.consumers += q.consumers;
+
+    if (service !== '') {
+      const a = acc(service);
+      a.queues++;
+      a.messages += q.messages;
+      a.consumers += q.consumers;
+      if (isHostQueue(q)) a.queueHosts.push(hostOfServer(q.role.host));
+    }
+
+    if (isHostQueue(q)) {
+      hostQueues.push({
+        service,
+        topic: q.role.topic,
+        host: q.role.host,
+        queue: q.name,
+        vhost: q.vhost,
+        consumers: q.consumers,
+        messages: q.messages,
+        ready: q.ready,
+        idleSince: q.idleSince,
+      });
+    }
+
+    if (q.consumers === 0 && isPerProcessQueue(q)) {
+      if (kind === 'reply') orphans.reply++;
+      else if (kind === 'fanout') orphans.fanout++;
+      else orphans.perProcess++;
+      if (q.expiresMs === null && q.policyExpiresMs === null) orphans.withoutExpiry++;
+    }
+  }
+
+  const connCounts = new Map<string, { service: string; host: string; count: number }>();
+  for (const c of snapshot.connections) {
+    const { service, host } = c.role;
+    if (service === '') continue;
+    const a = acc(service);
+    a.connections++;
+    a.connHosts.push(host);
+    const k = `${service}\u0000${host}`;
+    const cc = connCounts.get(k);
+    if (cc) cc.count++;
+    else connCounts.set(k, { service, host, count: 1 });
+  }
+
+  const summaries: ServiceSummary[] = [];
+  for (const [service, a] of services) {
+    summaries.push({
+      service,
+      queues: a.queues,
+      messages: a.messages,
+      consumers: a.consumers,
+      connections: a.connections,
+      hosts: serviceHosts(a.queueHosts, a.connHosts),
+    });
+  }
+  summaries.sort((x, y) => cmp(x.service, y.service));
+  hostQueues.sort((x, y) => cmp(x.service, y.service) || cmp(x.topic, y.topic) || cmp(x.host, y.host) || cmp(x.vhost, y.vhost));
+  const connections = [...connCounts.values()].sort((x, y) => cmp(x.service, y.service) || cmp(x.host, y.host));
+  const kinds = [...byKind.values()].sort((x, y) => cmp(x.service, y.service) || cmp(x.kind, y.kind));
+
+  return { services: summaries, hostQueues, connections, orphans, byKind: kinds };
+}
+
+/**
+ * Hosts of a service: the servers of its per-host queues, plus its connections' hosts that
+ * are not already there under another spelling. An unmapped peer address is only counted
+ * for services without per-host queues (glance, keystone, ceilometer): elsewhere it is the
+ * same machine a queue already names, and counting it would double the host.
+ */
+function serviceHosts(queueHosts: string[], connHosts: string[]): string[] {
+  const out: string[] = [];
+  const add = (h: string): void => {
+    if (h !== '' && !out.some((o) => sameHost(o, h))) out.push(h);
+  };
+  for (const h of queueHosts) add(h);
+  const hasQueueHosts = out.length > 0;
+  for (const h of connHosts) if (!(hasQueueHosts && isAddress(h))) add(h);
+  return out.sort(cmp);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Who consumes what
+
+export interface QueueConsumer {
+  consumer: ConsumerInfo;
+  /** The connection holding the consumer; undefined when the connection list did not have it. */
+  connection: ConnectionInfo | undefined;
+}
+
+/**
+ * Consumers per queue (key: `queueKey` from snapshot/rates), each joined to its connection
+ * by the broker's connection name, which carries the oslo role (service, binary, pid, host).
+ */
+export function consumersByQueue(snapshot: Snapshot): Map<string, QueueConsumer[]> {
+  const conns = new Map<string, ConnectionInfo>();
+  for (const c of snapshot.connections) conns.set(c.name, c);
+  const out = new Map<string, QueueConsumer[]>();
+  for (const consumer of snapshot.consumers) {
+    const k = queueKey({ vhost: consumer.vhost, name: consumer.queue });
+    const entry: QueueConsumer = { consumer, connection: conns.get(consumer.connection) };
+    const list = out.get(k);
+    if (list) list.push(entry);
+    else out.set(k, [entry]);
+  }
+  return out;
+}
+
+/**
+ * Why a per-host RPC queue has no consumer (reference B3):
+ * - `consumed`: it has one;
+ * - `lost-subscription`: the serving process still holds connections from that host but
+ *   consumes nothing (consumer cancel, failover): restart it;
+ * - `process-gone`: the host is visible (other connections, or the host map resolves
+ *   everything) but the serving process holds no connection: the process is down;
+ * - `unattributed`: connections come from unmapped addresses, so which of them belongs to
+ *   this host is unknown (add `openstack.hosts` to the config).
+ */
+export type HostQueueVerdict = 'consumed' | 'lost-subscription' | 'process-gone' | 'unattributed';
+
+export interface HostQueueDiagnosis {
+  verdict: HostQueueVerdict;
+  /** The process expected on that host (`nova-compute`), '' when the topic has no single one. */
+  binary: string;
+  /** The host the queue names (cinder's backend stripped). */
+  host: string;
+  /** Connections of the serving process (or service, when no binary is known) from that host. */
+  serviceConnections: ConnectionInfo[];
+  /** Connections of anything from that host. 0 with the host mapped: host or network down? */
+  hostConnections: number;
+}
+
+export function diagnoseHostQueue(
+  snapshot: Snapshot,
+  hq: HostQueue,
+  table: TopicTable = DEFAULT_TOPIC_TABLE,
+): HostQueueDiagnosis {
+  const binary = expectedBinary(hq.topic, table);
+  const host = hostOfServer(hq.host);
+  const fromHost = snapshot.connections.filter((c) => sameHost(c.role.host, host));
+  const serviceConnections = fromHost.filter((c) =>
+    binary !== '' ? c.role.binary === binary : c.role.service === hq.service,
+  );
+  const base = { binary, host, serviceConnections, hostConnections: fromHost.length };
+  if (hq.consumers > 0) return { verdict: 'consumed', ...base };
+  if (serviceConnections.length > 0) return { verdict: 'lost-subscription', ...base };
+  if (fromHost.length > 0) return { verdict: 'process-gone', ...base };
+  const unmapped = snapshot.connections.some((c) => c.role.service !== '' && isAddress(c.role.host));
+  return { verdict: unmapped ? 'unattributed' : 'process-gone', ...base };
+}

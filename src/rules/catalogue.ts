@@ -1,0 +1,53 @@
+// The rule catalogue: every rule of DESIGN.md's two tables, in their order. Ids are a
+// stable contract (config, alert labels, `warren check --rule`, alerts/ rule files).
+import * as broker from './catalogue/broker.js';
+import * as connections from './catalogue/connections.js';
+import * as openstack from './catalogue/openstack.js';
+import * as queues from './catalogue/queues.js';
+import type { Rule } from './types.js';
+
+export { unreachableFinding, stripUserinfo } from './catalogue/broker.js';
+
+export const catalogue: readonly Rule[] = Object.freeze([
+  // Broker health
+  broker.nodeDown,
+  broker.networkPartition,
+  broker.memoryAlarm,
+  broker.memoryHigh,
+  broker.diskAlarm,
+  broker.diskLow,
+  broker.fileDescriptorsHigh,
+  connections.connectionsBlocked,
+  queues.queueBacklog,
+  queues.queueGrowing,
+  queues.queueNoConsumer,
+  queues.unackedHigh,
+  connections.connectionCountHigh,
+  connections.connectionLeak,
+  connections.connectionChurn,
+  connections.channelsPerConnectionHigh,
+  queues.unroutableMessages,
+  broker.clusterVersionMismatch,
+  broker.nodeRestarted,
+  broker.classicMirroringPolicy,
+  queues.quorumQueueUnderreplicated,
+  broker.quorumEvenNodeCount,
+  broker.guestUserEnabled,
+  broker.brokerUnreachable,
+  // OpenStack
+  openstack.hostQueueUnconsumed,
+  openstack.rpcBacklog,
+  openstack.rpcUnacked,
+  openstack.notificationsUnconsumed,
+  openstack.orphanQueues,
+  openstack.serviceConnectionsHigh,
+]);
+
+const byId = new Map(catalogue.map((r) => [r.id, r]));
+
+export function ruleById(id: string): Rule | undefined {
+  return byId.get(id);
+}
+
+/** The id of the rule the caller raises when a poll fails (there is no Snapshot to evaluate). */
+export const UNREACHABLE_RULE_ID = 'broker-unreachable';

@@ -1,0 +1,302 @@
+// OpenStack rules: queue roles come from oslo.messaging naming (the collector fills
+// `role`). Remedies: reference B1–B4, B10, B12.
+import { expectedBinary, PER_PROCESS_TOPICS } from '../../openstack/topics.js';
+import { diagnoseHostQueue } from '../../openstack/view.js';
+import type { QueueInfo } from '../../snapshot/types.js';
+import type { Finding } from '../types.js';
+import { serviceConnectionCounts } from '../learn.js';
+import {
+  defineRule,
+  fmtInt,
+  fmtSeconds,
+  idleSeconds,
+  listSome,
+  queueHeldFor,
+  queueHolds,
+  queueLabels,
+  queueScope,
+  queueSubject,
+  queueTrend,
+} from '../helpers.js';
+
+/** Topics whose host being down stops instance or volume operations on it: critical (B3). */
+const CRITICAL_HOST_TOPICS: ReadonlySet<string> = new Set(['compute', 'compute-alt', 'cinder-volume']);
+
+/** A per-host RPC queue of a real host; heat's per-process engine_id queues are orphans instead. */
+function isHostQueue(q: QueueInfo): boolean {
+  return q.role.kind === 'rpc_host' && !PER_PROCESS_TOPICS.has(q.role.topic);
+}
+
+/** reply_ and per-process fanout queues, and heat's engine_id queues: one consumer each, or orphaned. */
+function isPerProcessQueue(q: QueueInfo): boolean {
+  if (q.role.kind === 'reply') return true;
+  if (q.role.kind === 'fanout') return q.type !== 'stream'; // a stream fanout is shared and retention-bound
+  return q.role.kind === 'rpc_host' && PER_PROCESS_TOPICS.has(q.role.topic);
+}
+
+const HOST_QUEUE_REMEDY =
+  'Restart the service on that host and check its log for `AMQP server … is unreachable` and `Reconnected`. ' +
+  'If the host was decommissioned, delete the queue and the service record (`openstack compute service delete`, `openstack network agent delete`, `cinder-manage service remove`). ' +
+  "Casts pile up with no TTL and replay when the service returns: consider a `message-ttl` policy like openstack-helm's 70 s, and active probes (oslo `rpc_ping_enabled`).";
+
+export const hostQueueUnconsumed = defineRule({
+  id: 'openstack-host-queue-unconsumed',
+  severity: 'warning',
+  forSeconds: 120,
+  description:
+    'a per-host RPC queue (`compute.<host>`, `cinder-volume.<host>@<be>`, `dhcp_agent.<host>`, ...) has no consumer for 2 min: that service on that host is down',
+  remedy: HOST_QUEUE_REMEDY,
+  defaults: {},
+  check({ ctx, thresholds, finding, forSeconds }) {
+    const out: Finding[] = [];
+    for (const q of ctx.snapshot.queues) {
+      if (!isHostQueue(q) || q.consumers > 0) continue;
+      if (!thresholds(queueScope(q))) continue;
+      if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0)) continue;
+      const d = diagnoseHostQueue(ctx.snapshot, {
+        service: q.role.service,
+        topic: q.role.topic,
+        host: q.role.host,
+        queue: q.name,
+        vhost: q.vhost,
+        consumers: q.consumers,
+        messages: q.messages,
+        ready: q.ready,
+        idleSince: q.idleSince,
+      });
+      const who = d.binary || `${q.role.service || q.role.topic} (${q.role.topic})`;
+      const why =
+        d.verdict === 'lost-subscription'
+          ? `; it still holds ${d.serviceConnections.length} connections, so its subscription was lost (consumer cancel or failover)`
+          : d.verdict === 'process-gone'
+            ? '; it holds no connection: the process is gone'
+            : '';
+      const idle = idleSeconds(ctx, q);
+      const remedy =
+        d.verdict === 'lost-subscription'
+          ? `Restart ${who} on ${d.host}: it is connected but no longer consumes (a lost subscription). ${HOST_QUEUE_REMEDY}`
+          : `Start ${who} on ${d.host}. ${HOST_QUEUE_REMEDY}`;
+      out.push(
+        finding(
+          queueSubject(q),
+          `${q.name} has no consumer: ${who} on ${d.host} is down${why}; ${fmtInt(q.messages)} messages waiting${idle !== null ? `, idle ${fmtSeconds(idle)}` : ''}`,
+          {
+            service: q.role.service,
+            topic: q.role.topic,
+            host: d.host,
+            binary: d.binary,
+            verdict: d.verdict,
+            serviceConnections: d.serviceConnections.length,
+            hostConnections: d.hostConnections,
+            messages: q.messages,
+            idleSeconds: idle,
+          },
+          { severity: CRITICAL_HOST_TOPICS.has(q.role.topic) ? 'critical' : 'warning', remedy, labels: queueLabels(q) },
+        ),
+      );
+    }
+    return out;
+  },
+});
+
+export const rpcBacklog = defineRule({
+  id: 'openstack-rpc-backlog',
+  severity: 'warning',
+  forSeconds: 300,
+  description:
+    'a shared RPC topic queue (`conductor`, `scheduler`, `q-plugin`, `q-reports-plugin`, `engine`, ...) holds ≥ 100 ready messages for 5 min (callers will hit MessagingTimeout)',
+  remedy:
+    'Restart or scale the consumers of the topic (nova-conductor and neutron RPC workers most often) and check the database they wait on; raise `rpc_response_timeout` only as a last resort. Never purge an RPC topic queue. ' +
+    'A backlog on q-reports-plugin makes healthy neutron agents show as dead.',
+  defaults: { warning: 100, critical: 1000 },
+  check({ ctx, thresholds, finding }) {
+    const out: Finding[] = [];
+    for (const q of ctx.snapshot.queues) {
+      if (q.role.kind !== 'rpc_topic') continue;
+      const t = thresholds(queueScope(q));
+      if (!t || q.ready < t.warning) continue;
+      if (!queueHolds(ctx, q, (x) => x.ready >= t.warning)) continue;
+      const critical = queueHolds(ctx, q, (x) => x.ready >= t.critical);
+      const binary = expectedBinary(q.role.topic);
+      const consumers = q.consumers === 0 ? 'no consumer' : `${q.consumers} consumers`;
+      out.push(
+        finding(
+          queueSubject(q),
+          `RPC topic ${q.name}${q.role.service ? ` (${q.role.service})` : ''} holds ${fmtInt(q.ready)} ready messages with ${consumers}: callers will hit MessagingTimeout`,
+          { ready: q.ready, consumers: q.consumers, topic: q.role.topic, service: q.role.service, warning: t.warning, critical: t.critical },
+          {
+            severity: critical ? 'critical' : 'warning',
+            remedy: binary ? `Restart or scale ${binary} (the consumers of ${q.role.topic}) and check the database it waits on; raise \`rpc_response_timeout\` only as a last resort. Never purge an RPC topic queue.` : undefined,
+            labels: queueLabels(q),
+          },
+        ),
+      );
+    }
+    return out;
+  },
+});
+
+export const rpcUnacked = defineRule({
+  id: 'openstack-rpc-unacked',
+  severity: 'warning',
+  forSeconds: 300,
+  description: 'unacked messages on an RPC queue (oslo acks on receipt, so this is a stuck consumer)',
+  remedy:
+    'oslo.messaging acknowledges RPC messages on receipt, so unacknowledged ones sit in a consumer whose receive loop is stuck: restart that process (see the consumers of the queue). ' +
+    'Set `rabbit_qos_prefetch_count` (Kolla uses 50) so one stuck process cannot hold every message.',
+  defaults: { unacked: 1 },
+  check({ ctx, thresholds, finding }) {
+    const out: Finding[] = [];
+    for (const q of ctx.snapshot.queues) {
+      if (q.role.kind !== 'rpc_topic' && q.role.kind !== 'rpc_host') continue;
+      if (q.unacked === 0) continue;
+      const t = thresholds(queueScope(q));
+      if (!t || q.unacked < t.unacked) continue;
+      if (!queueHolds(ctx, q, (x) => x.unacked >= t.unacked)) continue;
+      const holders = consumerProcesses(ctx.snapshot, q);
+      out.push(
+        finding(
+          queueSubject(q),
+          `RPC queue ${q.name} has ${fmtInt(q.unacked)} unacknowledged messages: a consumer is stuck${holders.length ? ` (consumers: ${listSome(holders)})` : ''}`,
+          { unacked: q.unacked, consumers: q.consumers, consumerProcesses: holders, threshold: t.unacked },
+          { labels: queueLabels(q) },
+        ),
+      );
+    }
+    return out;
+  },
+});
+
+/** `nova-conductor:4711@ctl-1` for each consumer of a queue whose connection is known. */
+function consumerProcesses(s: { consumers: readonly { queue: string; vhost: string; connection: string }[]; connections: readonly { name: string; role: { binary: string; pid: string; host: string } }[] }, q: QueueInfo): string[] {
+  const names = new Set(s.consumers.filter((c) => c.queue === q.name && c.vhost === q.vhost).map((c) => c.connection));
+  if (names.size === 0) return [];
+  const out = new Set<string>();
+  for (const c of s.connections) {
+    if (!names.has(c.name)) continue;
+    out.add(c.role.binary ? `${c.role.binary}:${c.role.pid}@${c.role.host}` : c.name);
+  }
+  return [...out];
+}
+
+export const notificationsUnconsumed = defineRule({
+  id: 'openstack-notifications-unconsumed',
+  severity: 'warning',
+  // B1: no consumer and > 1,000 messages for 15 min.
+  forSeconds: 900,
+  description: 'a notification queue (`notifications.info`, `versioned_notifications.error`, ...) has no consumer and ≥ 1000 messages, or grows',
+  remedy:
+    'Start the consumer (Ceilometer, Designate-sink, Watcher, ...); if nothing needs these notifications set `driver = noop` in [oslo_messaging_notifications] on the producers; ' +
+    'or bound the queue with a TTL policy (Canonical charm: `message-ttl` 3600000 on `^(versioned_)?notifications.*`; openstack-helm: 70000). Purging a notification queue is safe.',
+  defaults: { messages: 1000, windowSeconds: 300 },
+  check({ ctx, thresholds, finding, forSeconds }) {
+    const out: Finding[] = [];
+    for (const q of ctx.snapshot.queues) {
+      if (q.role.kind !== 'notification' || q.consumers > 0 || q.type === 'stream') continue;
+      const t = thresholds(queueScope(q));
+      if (!t) continue;
+      const big = q.messages >= t.messages && queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0 && x.messages >= t.messages);
+      const trend = q.messages > 0 ? queueTrend(ctx, q, t.windowSeconds) : null;
+      const growing = trend !== null && trend.rising && queueHolds(ctx, q, (x) => x.consumers === 0);
+      if (!big && !growing) continue;
+      const grew = trend && trend.rising ? ` and grew by ${fmtInt(trend.to - trend.from)} in ${fmtSeconds(trend.seconds)}` : '';
+      out.push(
+        finding(
+          queueSubject(q),
+          `Notification queue ${q.name} has no consumer and holds ${fmtInt(q.messages)} messages${grew}: nothing reads ${q.role.service ? `${q.role.service}'s ` : 'these '}notifications`,
+          { messages: q.messages, consumers: 0, threshold: t.messages, growth: trend && trend.rising ? trend.to - trend.from : 0, windowSeconds: trend?.seconds ?? null },
+          { labels: queueLabels(q) },
+        ),
+      );
+    }
+    return out;
+  },
+});
+
+export const orphanQueues = defineRule({
+  id: 'openstack-orphan-queues',
+  severity: 'warning',
+  forSeconds: 300,
+  description:
+    'reply_/fanout queues with no consumer: counted; alert when > 500, or when any has no expiry (no x-expires and no `expires` policy)',
+  remedy:
+    'Keep `rabbit_transient_queues_ttl` > 0, or add an `expires` policy for these queues (heat never sets one: e.g. `expires` 3600000 on `^heat-engine-listener\\.` and `^engine_worker\\.`, lp:1925436). ' +
+    'Consider `use_queue_manager` so restarts reuse queue names, and delete orphans idle for longer than the TTL.',
+  defaults: { max: 500 },
+  check({ ctx, thresholds, finding }) {
+    interface Acc {
+      reply: number;
+      fanout: number;
+      perProcess: number;
+      withoutExpiry: string[];
+    }
+    const byVhost = new Map<string, Acc>();
+    for (const q of ctx.snapshot.queues) {
+      if (q.consumers > 0 || !isPerProcessQueue(q)) continue;
+      // A queue override (disabled, or pattern) can take a queue out of the count.
+      if (!thresholds(queueScope(q))) continue;
+      if (!queueHolds(ctx, q, (x) => x.consumers === 0)) continue;
+      let a = byVhost.get(q.vhost);
+      if (!a) {
+        a = { reply: 0, fanout: 0, perProcess: 0, withoutExpiry: [] };
+        byVhost.set(q.vhost, a);
+      }
+      if (q.role.kind === 'reply') a.reply++;
+      else if (q.role.kind === 'fanout') a.fanout++;
+      else a.perProcess++;
+      if (q.expiresMs === null && q.policyExpiresMs === null) a.withoutExpiry.push(q.name);
+    }
+    const out: Finding[] = [];
+    for (const [vhost, a] of byVhost) {
+      const t = thresholds({ vhost });
+      if (!t) continue;
+      const total = a.reply + a.fanout + a.perProcess;
+      if (total <= t.max && a.withoutExpiry.length === 0) continue;
+      const parts = [`${fmtInt(total)} orphaned per-process queues in vhost ${vhost} (${fmtInt(a.reply)} reply_, ${fmtInt(a.fanout)} fanout, ${fmtInt(a.perProcess)} heat engine_id) with no consumer${total > t.max ? `, more than ${fmtInt(t.max)}` : ''}`];
+      if (a.withoutExpiry.length > 0) parts.push(`${fmtInt(a.withoutExpiry.length)} never expire (${listSome([...a.withoutExpiry].sort(), 3)})`);
+      out.push(
+        finding({ kind: 'vhost', name: vhost, vhost }, parts.join('; '), {
+          orphans: total,
+          reply: a.reply,
+          fanout: a.fanout,
+          perProcess: a.perProcess,
+          withoutExpiry: a.withoutExpiry.length,
+          withoutExpiryExamples: [...a.withoutExpiry].sort().slice(0, 20),
+          max: t.max,
+        }),
+      );
+    }
+    return out;
+  },
+});
+
+export const serviceConnectionsHigh = defineRule({
+  id: 'openstack-service-connections-high',
+  severity: 'warning',
+  forSeconds: 600,
+  description: "one service's connections on one host exceed 2 × its learned baseline",
+  remedy:
+    'Lower `rpc_conn_pool_size` or the worker count of that service, and look for a reconnect storm on that host (missed heartbeats, firewall idle timeouts).',
+  // The baseline needs minSamples inventory refreshes before it can judge; minConnections keeps a
+  // pool growing from 3 to 7 connections under load quiet (oslo's send pool grows up to 30).
+  defaults: { baselineFactor: 2, minSamples: 10, minConnections: 10 },
+  check({ ctx, thresholds, finding }) {
+    if (ctx.oneShot) return []; // needs a learned baseline
+    const out: Finding[] = [];
+    for (const [key, g] of serviceConnectionCounts(ctx.snapshot)) {
+      const b = ctx.learned.baselines[key];
+      if (!b) continue;
+      const t = thresholds({ service: g.service });
+      if (!t || b.samples < t.minSamples || g.count < t.minConnections || g.count <= t.baselineFactor * b.value) continue;
+      out.push(
+        finding(
+          { kind: 'service', name: `${g.service}@${g.host}` },
+          `${g.service} holds ${fmtInt(g.count)} connections from ${g.host}, ${(g.count / Math.max(b.value, 1)).toFixed(1)} × its usual ${fmtInt(b.value)}`,
+          { service: g.service, host: g.host, connections: g.count, baseline: b.value, baselineSamples: b.samples, factor: t.baselineFactor },
+          { labels: { service: g.service, host: g.host } },
+        ),
+      );
+    }
+    return out;
+  },
+});

@@ -1,0 +1,322 @@
+// Shared pieces of the rule catalogue: how a rule is declared, how it reads its
+// thresholds, and the few calculations several rules need (samples, windows, rates,
+// trends, formatting). Everything here is pure.
+import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/types.js';
+import { baselineFor, queueKey, queueRates, type QueueRates } from '../snapshot/rates.js';
+import type { Finding, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
+
+export type Scope = { vhost?: string; queue?: string; service?: string };
+
+/** What a rule's check function gets: the context, its thresholds per subject, a finding builder. */
+export interface RuleKit<K extends string> {
+  ctx: RuleContext;
+  /** The rule's own `for`, for one-shot judgements from the broker's timestamps. */
+  forSeconds: number;
+  /** The rule's thresholds for a subject (defaults filled in), or null when the rule is disabled there. */
+  thresholds(scope?: Scope): Record<K, number> | null;
+  finding(subject: Subject, summary: string, evidence: Record<string, unknown>, extra?: FindingExtra): Finding;
+}
+
+export interface FindingExtra {
+  /** Defaults to the rule's severity. */
+  severity?: Severity;
+  /** Defaults to the rule's remedy; give a more specific one when the subject makes it possible. */
+  remedy?: string;
+  labels?: Record<string, string>;
+}
+
+export interface RuleSpec<K extends string> {
+  id: string;
+  severity: Severity;
+  forSeconds: number;
+  description: string;
+  remedy: string;
+  defaults: Record<K, number>;
+  check(kit: RuleKit<K>): Finding[];
+}
+
+/** A rule is data plus one small function; this fills in the plumbing every rule shares. */
+export function defineRule<K extends string>(spec: RuleSpec<K>): Rule {
+  const defaults = Object.freeze({ ...spec.defaults }) as Record<K, number>;
+  const rule: Rule = {
+    id: spec.id,
+    severity: spec.severity,
+    forSeconds: spec.forSeconds,
+    description: spec.description,
+    remedy: spec.remedy,
+    defaults,
+    evaluate(ctx: RuleContext, lookup: ThresholdLookup): Finding[] {
+      const kit: RuleKit<K> = {
+        ctx,
+        forSeconds: spec.forSeconds,
+        thresholds(scope = {}) {
+          const t = lookup(spec.id, scope);
+          return t === null ? null : complete(defaults, t);
+        },
+        finding(subject, summary, evidence, extra = {}) {
+          const f: Finding = {
+            rule: spec.id,
+            severity: extra.severity ?? spec.severity,
+            subject,
+            summary,
+            remedy: extra.remedy ?? spec.remedy,
+            evidence,
+          };
+          if (extra.labels && Object.keys(extra.labels).length > 0) f.labels = extra.labels;
+          return f;
+        },
+      };
+      return spec.check(kit);
+    },
+  };
+  return Object.freeze(rule);
+}
+
+/** Defaults overlaid with what the lookup returned: a custom lookup may omit keys. */
+function complete<K extends string>(defaults: Record<K, number>, t: Thresholds): Record<K, number> {
+  let missing = false;
+  for (const k in defaults) if (typeof t[k] !== 'number') missing = true;
+  return missing ? ({ ...defaults, ...t } as Record<K, number>) : (t as Record<K, number>);
+}
+
+// ---- subjects and scopes ----------------------------------------------------------
+
+export function clusterSubject(s: Snapshot): Subject {
+  return { kind: 'cluster', name: s.cluster || s.target };
+}
+
+export function nodeSubject(n: NodeInfo): Subject {
+  return { kind: 'node', name: n.name };
+}
+
+export function queueSubject(q: QueueInfo): Subject {
+  return { kind: 'queue', name: q.name, vhost: q.vhost };
+}
+
+export function queueScope(q: QueueInfo): Scope {
+  const scope: Scope = { vhost: q.vhost, queue: q.name };
+  if (q.role.service) scope.service = q.role.service;
+  return scope;
+}
+
+/** Labels an OpenStack queue adds to its alerts; all derived from the name, so stable. */
+export function queueLabels(q: QueueInfo): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (q.role.service) labels.service = q.role.service;
+  if (q.role.kind === 'rpc_host' && q.role.host) labels.host = q.role.host;
+  return labels;
+}
+
+// ---- samples and windows ----------------------------------------------------------
+
+/** The samples to judge: the history (oldest first) ending with the current Snapshot. */
+export function samplesOf(ctx: RuleContext): readonly Snapshot[] {
+  const h = ctx.history;
+  const last = h[h.length - 1];
+  if (!last) return [ctx.snapshot];
+  if (last === ctx.snapshot) return h;
+  if (last.takenAt === ctx.snapshot.takenAt) return [...h.slice(0, -1), ctx.snapshot];
+  return [...h, ctx.snapshot];
+}
+
+/**
+ * The Snapshot to compare the current one against for a rate or a trend. The daemon
+ * uses the one closest to `windowSeconds` ago; one-shot runs compare across all their
+ * samples (the first one), since they cannot wait for a window to fill.
+ */
+export function windowBase(ctx: RuleContext, windowSeconds: number): Snapshot | undefined {
+  const s = samplesOf(ctx);
+  if (s.length < 2) return undefined;
+  if (ctx.oneShot) return s[0];
+  return baselineFor(s, windowSeconds * 1000);
+}
+
+const queueIndexes = new WeakMap<Snapshot, Map<string, QueueInfo>>();
+
+/** vhost+name -> queue for a Snapshot; cached, since Snapshots are immutable. */
+export function queueIndex(s: Snapshot): Map<string, QueueInfo> {
+  let idx = queueIndexes.get(s);
+  if (!idx) {
+    idx = new Map();
+    for (const q of s.queues) idx.set(queueKey(q), q);
+    queueIndexes.set(s, idx);
+  }
+  return idx;
+}
+
+const rateCache = new WeakMap<Snapshot, WeakMap<Snapshot, Map<string, QueueRates>>>();
+
+/** queueRates(base, cur), computed once per pair however many rules ask. */
+export function cachedQueueRates(base: Snapshot, cur: Snapshot): Map<string, QueueRates> {
+  let byBase = rateCache.get(cur);
+  if (!byBase) {
+    byBase = new WeakMap();
+    rateCache.set(cur, byBase);
+  }
+  let rates = byBase.get(base);
+  if (!rates) {
+    rates = queueRates(base, cur);
+    byBase.set(base, rates);
+  }
+  return rates;
+}
+
+/**
+ * Whether a queue condition holds. In the daemon: now (the alert state machine then
+ * requires it for the rule's `for`). One-shot: in every sample, with the queue present
+ * in each, which is "the condition as seen across the samples".
+ */
+export function queueHolds(ctx: RuleContext, q: QueueInfo, pred: (q: QueueInfo) => boolean): boolean {
+  if (!pred(q)) return false;
+  if (!ctx.oneShot) return true;
+  const key = queueKey(q);
+  for (const s of samplesOf(ctx)) {
+    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    if (!past || !pred(past)) return false;
+  }
+  return true;
+}
+
+/** Seconds the broker says the queue has been idle, or null when it is active or the broker does not say. */
+export function idleSeconds(ctx: RuleContext, q: QueueInfo): number | null {
+  if (q.idleSince === null) return null;
+  return Math.max(0, (ctx.now - q.idleSince) / 1000);
+}
+
+/**
+ * For "no consumer for N minutes" conditions. One-shot runs use the broker's own
+ * `idle_since` (idle at least `forSeconds` with the condition true now proves it held
+ * that long), else the condition across every sample.
+ */
+export function queueHeldFor(ctx: RuleContext, q: QueueInfo, forSeconds: number, pred: (q: QueueInfo) => boolean): boolean {
+  if (!pred(q)) return false;
+  if (!ctx.oneShot) return true;
+  const idle = idleSeconds(ctx, q);
+  if (idle !== null && idle >= forSeconds) return true;
+  return queueHolds(ctx, q, pred);
+}
+
+/**
+ * Depth of a queue across the window: the depth at the base and now, whether it never
+ * fell in between (one-shot: across every sample), and the publish/deliver rates.
+ */
+export function queueTrend(ctx: RuleContext, q: QueueInfo, windowSeconds: number): QueueTrend | null {
+  const base = windowBase(ctx, windowSeconds);
+  if (!base) return null;
+  const key = queueKey(q);
+  const before = queueIndex(base).get(key);
+  if (!before) return null;
+  const seconds = (ctx.snapshot.takenAt - base.takenAt) / 1000;
+  if (seconds <= 0) return null;
+  let rising = q.messages > before.messages;
+  if (rising) {
+    // Every step between base and now must be non-decreasing.
+    let prev = before.messages;
+    for (const s of samplesOf(ctx)) {
+      if (s.takenAt <= base.takenAt || s === ctx.snapshot) continue;
+      const m = queueIndex(s).get(key)?.messages;
+      if (m === undefined) continue;
+      if (m < prev) {
+        rising = false;
+        break;
+      }
+      prev = m;
+    }
+    if (q.messages < prev) rising = false;
+  }
+  const rates = cachedQueueRates(base, ctx.snapshot).get(key);
+  return {
+    from: before.messages,
+    to: q.messages,
+    seconds,
+    rising,
+    publishRate: rates?.publish ?? null,
+    deliverRate: rates?.deliver ?? null,
+  };
+}
+
+export interface QueueTrend {
+  from: number;
+  to: number;
+  seconds: number;
+  rising: boolean;
+  publishRate: number | null;
+  deliverRate: number | null;
+}
+
+// ---- arithmetic -------------------------------------------------------------------
+
+/** Least-squares line through (t ms, v) points: v per second, or null with < 2 distinct times. */
+export function linearSlopePerSecond(points: ReadonlyArray<readonly [number, number]>): number | null {
+  const n = points.length;
+  if (n < 2) return null;
+  let st = 0;
+  let sv = 0;
+  for (const [t, v] of points) {
+    st += t;
+    sv += v;
+  }
+  const mt = st / n;
+  const mv = sv / n;
+  let num = 0;
+  let den = 0;
+  for (const [t, v] of points) {
+    num += (t - mt) * (v - mv);
+    den += (t - mt) * (t - mt);
+  }
+  if (den === 0) return null;
+  return (num / den) * 1000;
+}
+
+/** `3.10.8` >= 4.3 style comparison; unparseable versions compare as 0.0. */
+export function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  if (!m) return false;
+  const a = Number(m[1]);
+  const b = Number(m[2]);
+  return a > major || (a === major && b >= minor);
+}
+
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
+
+// ---- formatting for summaries -----------------------------------------------------
+
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function fmtRate(n: number): string {
+  return n >= 10 ? fmtInt(n) : n.toFixed(n >= 1 ? 1 : 2);
+}
+
+export function fmtPercent(ratio: number): string {
+  return `${Math.round(ratio * 100)} %`;
+}
+
+export function fmtBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? Math.round(v) : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+export function fmtSeconds(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(s < 36000 ? 1 : 0)} h`;
+  return `${Math.round(s / 86400)} days`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? one : many}`;
+}
+
+/** `a, b, c and 4 more` for summaries that must stay one line. */
+export function listSome(items: readonly string[], max = 3): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
