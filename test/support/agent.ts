@@ -12,6 +12,11 @@ export const quietLog = pino({ level: process.env.WARREN_TEST_LOG ?? 'silent' })
 
 /** A config for one cluster pointing at `broker`, with any cluster keys overridden. */
 export function configFor(broker: Broker, cluster: Record<string, unknown> = {}, top: Record<string, unknown> = {}): WarrenConfig {
+  return loadConfig({ config: configFileFor(broker, cluster, top) });
+}
+
+/** The same config as a YAML file, for the CLI (`--config FILE`). */
+export function configFileFor(broker: Broker, cluster: Record<string, unknown> = {}, top: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'warren-cfg-'));
   const file = join(dir, 'warren.yml');
   writeFileSync(
@@ -22,7 +27,7 @@ export function configFor(broker: Broker, cluster: Record<string, unknown> = {},
       clusters: [{ url: broker.mgmtUrl, user: broker.user, password: broker.password, prometheusUrl: broker.promUrl, interval: '1s', ...cluster }],
     }),
   );
-  return loadConfig({ config: file });
+  return file;
 }
 
 export async function startTestAgent(config: WarrenConfig): Promise<Agent> {
