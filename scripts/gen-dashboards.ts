@@ -155,6 +155,8 @@ const NOTIF = c('openstack-notifications-unconsumed', 'messages');
 const ORPHANS = c('openstack-orphan-queues', 'max');
 const CHANNELS = c('channels-per-connection-high', 'channels');
 const CHURN = c('connection-churn', 'ratio');
+/** channels-per-connection-high's other trigger: a share of channel_max, at RabbitMQ's default 2047. */
+const CHANNELS_CRIT = Math.ceil(c('channels-per-connection-high', 'channelMaxRatio') * 2047);
 /** Red for resource ratios: the 90 % the mixins and Nagios plugins use for critical. */
 const RATIO_CRIT = 0.9;
 
@@ -165,8 +167,11 @@ interface Size {
   h: number;
 }
 
+type Unplaced<P> = Json<Omit<P, 'id' | 'gridPos'>>;
+type UnplacedPanel = Unplaced<StatPanel> | Unplaced<GaugePanel> | Unplaced<BarGaugePanel> | Unplaced<TimeSeriesPanel> | Unplaced<TablePanel>;
+
 /** A panel before layout: the layout gives it an id and a grid position. */
-type Draft = { size: Size; panel: Omit<AnyPanel, 'id' | 'gridPos'> } | { row: string };
+type Draft = { size: Size; panel: UnplacedPanel } | { row: string };
 
 function target(expr: string, legend?: string, opts: { instant?: boolean; table?: boolean } = {}): Omit<PromTarget, 'refId'> {
   const t: Omit<PromTarget, 'refId'> = { datasource: DS, editorMode: 'code', expr, range: !opts.instant, instant: !!opts.instant };
@@ -209,7 +214,7 @@ const REDUCE_LAST = { calcs: ['lastNotNull'], fields: '', values: false };
 
 /** One number (or one per series), coloured by thresholds. */
 function stat(o: Common & { exprs: Array<[expr: string, legend?: string]>; textMode?: 'auto' | 'name' | 'value_and_name'; graph?: boolean }, size: Size = { w: 4, h: 4 }): Draft {
-  const panel: Json<Omit<StatPanel, 'id' | 'gridPos'>> = {
+  const panel: Unplaced<StatPanel> = {
     type: 'stat',
     title: o.title,
     description: o.description,
@@ -227,12 +232,12 @@ function stat(o: Common & { exprs: Array<[expr: string, legend?: string]>; textM
       showPercentChange: false,
     },
   };
-  return { size, panel: panel as Omit<AnyPanel, 'id' | 'gridPos'> };
+  return { size, panel };
 }
 
 /** One bar per series (per node, per queue), coloured by thresholds. */
 function bargauge(o: Common & { expr: string; legend: string }, size: Size = { w: 8, h: 6 }): Draft {
-  const panel: Json<Omit<BarGaugePanel, 'id' | 'gridPos'>> = {
+  const panel: Unplaced<BarGaugePanel> = {
     type: 'bargauge',
     title: o.title,
     description: o.description,
@@ -252,12 +257,12 @@ function bargauge(o: Common & { expr: string; legend: string }, size: Size = { w
       maxVizHeight: 300,
     },
   };
-  return { size, panel: panel as Omit<AnyPanel, 'id' | 'gridPos'> };
+  return { size, panel };
 }
 
 /** A gauge per series, for ratios against a limit. */
 function gauge(o: Common & { expr: string; legend: string }, size: Size = { w: 6, h: 6 }): Draft {
-  const panel: Json<Omit<GaugePanel, 'id' | 'gridPos'>> = {
+  const panel: Unplaced<GaugePanel> = {
     type: 'gauge',
     title: o.title,
     description: o.description,
@@ -274,7 +279,7 @@ function gauge(o: Common & { expr: string; legend: string }, size: Size = { w: 6
       sizing: 'auto',
     },
   };
-  return { size, panel: panel as Omit<AnyPanel, 'id' | 'gridPos'> };
+  return { size, panel };
 }
 
 /** Lines over time; thresholds, when given, are drawn as dashed lines. */
@@ -294,7 +299,7 @@ function timeseries(
   const d = defaults(o);
   // Series keep palette colours; the thresholds only draw the lines.
   d.color = { mode: 'palette-classic' };
-  const panel: Json<Omit<TimeSeriesPanel, 'id' | 'gridPos'>> = {
+  const panel: Unplaced<TimeSeriesPanel> = {
     type: 'timeseries',
     title: o.title,
     description: o.description,
@@ -306,7 +311,7 @@ function timeseries(
       tooltip: { mode: 'multi', sort: 'desc' },
     },
   };
-  return { size, panel: panel as Omit<AnyPanel, 'id' | 'gridPos'> };
+  return { size, panel };
 }
 
 interface Column {
@@ -344,7 +349,7 @@ function table(
       }
       return { matcher: { id: 'byName', options: col.name }, properties };
     });
-  const panel: Json<Omit<TablePanel, 'id' | 'gridPos'>> = {
+  const panel: Unplaced<TablePanel> = {
     type: 'table',
     title: o.title,
     description: o.description,
@@ -368,7 +373,7 @@ function table(
       ...(o.sortBy ? { sortBy: [{ displayName: o.sortBy.column, desc: o.sortBy.desc }] } : {}),
     },
   };
-  return { size, panel: panel as Omit<AnyPanel, 'id' | 'gridPos'> };
+  return { size, panel };
 }
 
 const row = (title: string): Draft => ({ row: title });
@@ -394,7 +399,7 @@ function layout(drafts: Draft[]): Json<WarrenDashboard['panels']> {
       x = 0;
       lineHeight = 0;
     }
-    panels.push({ ...d.panel, id: id++, gridPos: { h: d.size.h, w: d.size.w, x, y } } as Json<AnyPanel>);
+    panels.push({ ...d.panel, id: id++, gridPos: { h: d.size.h, w: d.size.w, x, y } });
     x += d.size.w;
     lineHeight = Math.max(lineHeight, d.size.h);
   }
@@ -425,7 +430,6 @@ function queryVariable(name: string, label: string, query: string, opts: { all?:
     label,
     type: 'query',
     datasource: DS_REF,
-    definition: query,
     query: { qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
     refresh: 2,
     regex: '',
@@ -591,7 +595,7 @@ function overview(): Draft[] {
     }, { w: 8, h: 8 }),
 
     row('Messages'),
-    stat({ title: 'Ready', description: 'Messages ready for delivery, all queues.', exprs: [[`max(rabbitmq_queue_messages_ready_global{${C}})`]], steps: rising(10 * BACKLOG_CRIT / 10, 10 * BACKLOG_CRIT), graph: true }, { w: 6, h: 4 }),
+    stat({ title: 'Ready', description: 'Messages ready for delivery, all queues.', exprs: [[`max(rabbitmq_queue_messages_ready_global{${C}})`]], steps: rising(BACKLOG_CRIT, 10 * BACKLOG_CRIT), graph: true }, { w: 6, h: 4 }),
     stat({ title: 'Unacknowledged', description: 'Messages delivered and not yet acknowledged, all queues.', exprs: [[`max(rabbitmq_queue_messages_unacknowledged_global{${C}})`]], steps: rising(UNACKED, 10 * UNACKED), graph: true }, { w: 6, h: 4 }),
     stat({ title: 'Published', description: 'Messages published per second (warren, between polls).', exprs: [[`max(rabbitmq_messages_publish_rate{${C}})`]], unit: 'mps', graph: true }, { w: 6, h: 4 }),
     stat({ title: 'Delivered', description: 'Messages delivered per second (warren, between polls).', exprs: [[`max(rabbitmq_messages_deliver_rate{${C}})`]], unit: 'mps', graph: true }, { w: 6, h: 4 }),
@@ -963,17 +967,20 @@ function connections(): Draft[] {
     }),
     stat({
       title: 'Most channels on one connection',
-      description: `channels-per-connection-high above ${CHANNELS}; oslo.messaging uses one channel per connection.`,
+      description: `channels-per-connection-high above ${CHANNELS} (amber), red from ${CHANNELS_CRIT}, half of the default channel_max; oslo.messaging uses one channel per connection.`,
       exprs: [[`max(rabbitmq_connection_channels_max{${C}})`]],
-      steps: rising(CHANNELS + 1, 50 * CHANNELS),
+      steps: rising(CHANNELS + 1, CHANNELS_CRIT),
     }),
-    stat({
+    gauge({
       title: 'Churn',
       description: `Connections opened + closed per second as a share of open connections; connection-churn at ${CHURN * 100} % (with 100+ open).`,
-      exprs: [[churnRatio]],
+      expr: churnRatio,
+      legend: 'churn',
       unit: 'percentunit',
+      min: 0,
+      max: 5 * CHURN,
       steps: rising(CHURN, 5 * CHURN),
-    }),
+    }, { w: 4, h: 4 }),
 
     row('Connections'),
     timeseries({ title: 'Connections by state', description: 'running, blocked, blocking, flow, closing, ...', exprs: [[byState('state', 'rabbitmq_connections_state'), '{{state}}']], stack: true }, { w: 8, h: 8 }),
@@ -1038,7 +1045,7 @@ function connections(): Draft[] {
         [`max(rabbitmq_connection_channels_max{${C}})`, 'most on one connection'],
         [`max(rabbitmq_channels{${C}}) / max(rabbitmq_connections{${C}} > 0)`, 'average'],
       ],
-      steps: rising(CHANNELS + 1, 50 * CHANNELS),
+      steps: rising(CHANNELS + 1, CHANNELS_CRIT),
     }, { w: 8, h: 8 }),
   ];
 }
@@ -1080,20 +1087,20 @@ function self(): Draft[] {
     timeseries({
       title: 'Active alerts by severity',
       description: 'warren alerts firing, by severity (0 when none).',
-      exprs: [[`count by (severity) (warren_alert_active{${C}} > 0) or sum by (severity) (0 * warren_alert_active{${C}}) or label_replace(vector(0), "severity", "none", "", "")`, '{{severity}}']],
+      exprs: [[`count by (severity) (warren_alert_active{${C}} > 0) or on () vector(0)`, '{{severity}}']],
       stack: true,
     }, { w: 8, h: 8 }),
     timeseries({
       title: 'Notifications queued',
       description: 'Alert notifications waiting for delivery, per receiver (0 without receivers).',
-      exprs: [[`sum by (receiver) (warren_notifications_queued) or vector(0)`, '{{receiver}}']],
+      exprs: [[`sum by (receiver) (warren_notifications_queued) or on () vector(0)`, '{{receiver}}']],
     }, { w: 8, h: 8 }),
     timeseries({
       title: 'Notifications failed and dropped',
       description: 'Deliveries that failed (retried) and notifications dropped (lost), per interval (warren-notifications-failing).',
       exprs: [
-        [`sum by (receiver) (increase(warren_notifications_failed_total[$__rate_interval])) or vector(0)`, 'failed {{receiver}}'],
-        [`sum by (receiver) (increase(warren_notifications_dropped_total[$__rate_interval])) or vector(0)`, 'dropped {{receiver}}'],
+        [`sum by (receiver) (increase(warren_notifications_failed_total[$__rate_interval])) or on () vector(0)`, 'failed {{receiver}}'],
+        [`sum by (receiver) (increase(warren_notifications_dropped_total[$__rate_interval])) or on () vector(0)`, 'dropped {{receiver}}'],
       ],
       steps: anyIsBad(AMBER),
       bars: true,

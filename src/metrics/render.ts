@@ -84,7 +84,7 @@ function declare(w: ExpositionWriter): void {
     .family('rabbitmq_openstack_hosts', G, 'Hosts seen per OpenStack service.')
     .family('rabbitmq_openstack_host_queue_consumers', G, 'Consumers of each per-host RPC queue (0: that service on that host is down).')
     .family('rabbitmq_openstack_host_queue_messages', G, 'Messages in each per-host RPC queue.')
-    .family('rabbitmq_openstack_orphan_queues', G, 'reply_ and fanout queues with no consumer.')
+    .family('rabbitmq_openstack_orphan_queues', G, 'Per-process queues (reply_, fanout, heat per-engine) with no consumer.')
     .family('rabbitmq_openstack_orphan_queues_without_expiry', G, 'Orphan queues with neither x-expires nor an expires policy.')
     .family('warren_alert_active', G, 'Alerts firing now.')
     .family('warren_up', G, 'Whether warren\'s last poll of the cluster succeeded.')
@@ -249,5 +249,7 @@ function renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number)
   }
   w.sample('rabbitmq_openstack_orphan_queues', { cluster, kind: 'reply' }, v.orphans.reply);
   w.sample('rabbitmq_openstack_orphan_queues', { cluster, kind: 'fanout' }, v.orphans.fanout);
+  // Heat's heat-engine-listener.<uuid> / engine_worker.<uuid>, left behind by every engine restart.
+  w.sample('rabbitmq_openstack_orphan_queues', { cluster, kind: 'per_process' }, v.orphans.perProcess);
   w.sample('rabbitmq_openstack_orphan_queues_without_expiry', cl, v.orphans.withoutExpiry);
 }

@@ -109,14 +109,19 @@ export function queueLabels(q: QueueInfo): Record<string, string> {
 
 // ---- samples and windows ----------------------------------------------------------
 
+const samplesCache = new WeakMap<RuleContext, readonly Snapshot[]>();
+
 /** The samples to judge: the history (oldest first) ending with the current Snapshot. */
 export function samplesOf(ctx: RuleContext): readonly Snapshot[] {
   const h = ctx.history;
   const last = h[h.length - 1];
-  if (!last) return [ctx.snapshot];
   if (last === ctx.snapshot) return h;
-  if (last.takenAt === ctx.snapshot.takenAt) return [...h.slice(0, -1), ctx.snapshot];
-  return [...h, ctx.snapshot];
+  let s = samplesCache.get(ctx);
+  if (!s) {
+    s = !last ? [ctx.snapshot] : last.takenAt === ctx.snapshot.takenAt ? [...h.slice(0, -1), ctx.snapshot] : [...h, ctx.snapshot];
+    samplesCache.set(ctx, s);
+  }
+  return s;
 }
 
 /**
@@ -281,8 +286,14 @@ export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, 
 
 // ---- formatting for summaries -----------------------------------------------------
 
+/** 12345 -> "12,345". By hand: Intl formatting is slow and runs for every finding. */
 export function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  const r = Math.round(n);
+  const digits = String(Math.abs(r));
+  if (digits.length <= 3 || !/^\d+$/.test(digits)) return String(r);
+  let out = '';
+  for (let i = digits.length; i > 0; i -= 3) out = digits.slice(Math.max(0, i - 3), i) + (out ? `,${out}` : '');
+  return r < 0 ? `-${out}` : out;
 }
 
 export function fmtRate(n: number): string {

@@ -186,6 +186,8 @@ export const PARTLY_IN_PROMQL: Readonly<Record<string, string>> = {
   'queue-backlog': 'streams cannot be told apart (queue type is not a label), so a stream holding its retention counts',
   'queue-growing': 'streams cannot be told apart (queue type is not a label)',
   'queue-no-consumer': 'streams cannot be told apart (queue type is not a label)',
+  'openstack-orphan-queues':
+    'counted per cluster from rabbitmq_openstack_orphan_queues, which has reply and fanout orphans but not heat\'s per-process engine_id queues; threshold overrides per vhost do not apply',
 };
 
 const byId = new Map<string, CatalogueFacts>(catalogue.map((r) => [r.id, r]));
@@ -634,6 +636,9 @@ export function promAlerts(): PromAlert[] {
   return promGroups().flatMap((g) => g.alerts ?? []);
 }
 
+/** The alerting rules as data (one entry per alertname and severity). */
+export const PROMQL_ALERTS: readonly PromAlert[] = Object.freeze(promAlerts());
+
 /** Description and remedy for an alert id: the catalogue's, or the self rules'. */
 export function ruleText(id: string): { description: string; remedy: string } {
   const self = SELF_RULES[id];
@@ -698,4 +703,34 @@ export function renderPrometheusRules(): string {
     '# alertname = warren rule id; see README.md#rule-<id> for each rule.',
   ].join('\n');
   return `${header}\n${stringify({ groups }, { lineWidth: 0, blockQuote: 'literal' })}`;
+}
+
+/**
+ * The runbook section `runbook_url` points at: one `### Rule \`<id>\`` heading per alert
+ * (GitHub anchors it `#rule-<id>`) with when it fires, its PromQL and the remedy. The docs
+ * hold it between markers; a unit test keeps it equal to this rendering.
+ */
+export function renderAlertReference(): string {
+  const alerts = promAlerts();
+  const ids = [...new Set(alerts.map((a) => a.id))];
+  const out: string[] = [];
+  for (const id of ids) {
+    const variants = alerts.filter((a) => a.id === id);
+    const text = ruleText(id);
+    const first = variants[0]!;
+    const severity = variants.every((v) => v.severity === null)
+      ? 'severity as warren set it'
+      : [...new Set(variants.map((v) => v.severity))].join(' / ');
+    const after = first.for ? `after ${first.for}` : 'at once';
+    out.push(`#### Rule \`${id}\``, '');
+    out.push(`**${severity}**, ${after}: ${text.description}.`, '');
+    if (id in NOT_IN_PROMQL) out.push(`Forwarded from warren's own evaluation: ${NOT_IN_PROMQL[id]}.`, '');
+    if (id in PARTLY_IN_PROMQL) out.push(`In PromQL: ${PARTLY_IN_PROMQL[id]}.`, '');
+    for (const v of variants) {
+      if (variants.length > 1) out.push(`${v.severity}:`, '');
+      out.push('```promql', v.expr, '```', '');
+    }
+    out.push(`Remedy: ${text.remedy}`, '');
+  }
+  return out.join('\n');
 }

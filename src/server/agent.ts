@@ -60,8 +60,9 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     alertmanagerUrls: config.alertmanagerUrls,
     webhookUrls: config.webhookUrls,
     logger: log,
-    // Firing alerts are re-sent at least every poll interval; keep them valid for several.
+    // Firing alerts are re-sent on polls; they must stay valid in Alertmanager across three of the slowest.
     resendIntervalMs: Math.min(60_000, Math.min(...config.clusters.map((c) => c.interval))),
+    validForMs: Math.max(240_000, 3 * Math.max(...config.clusters.map((c) => c.interval))),
   });
   const saved = config.stateFile ? await readSavedState(config.stateFile, log) : null;
   notifiers.restore(saved?.notifiers);

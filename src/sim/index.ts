@@ -162,8 +162,13 @@ export async function startSimulation(opts: SimOptions): Promise<Simulation> {
   if (new Set(names).size !== names.length) throw new Error('host names must be unique');
   if (controllers.length === 0) throw new Error('at least one controller is needed');
 
-  const { target, vhost, loopback } = connectTarget(opts.amqpUrl, opts.vhost);
   const log = opts.log ?? (() => undefined);
+  for (const f of opts.faults ?? []) {
+    const { kind, host } = parseFault(f);
+    if (host !== '' && !computes.includes(host)) throw new Error(`fault ${f}: no compute host '${host}' (computes: ${computes.join(', ')})`);
+    if (kind === 'stuck-rpc-consumer' && controllers.length < 2) log('note: with one controller the stuck conductor is the only consumer');
+  }
+  const { target, vhost, loopback } = connectTarget(opts.amqpUrl, opts.vhost);
   const rpcRate = opts.rpcRate ?? 2;
   const notificationRate = opts.notificationRate ?? 1;
   const reportIntervalMs = opts.reportIntervalMs ?? 10_000;

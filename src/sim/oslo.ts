@@ -238,7 +238,8 @@ export class OsloProcess {
 
   private onRpcMessage(s: RpcServer, ch: Channel, queue: string, msg: ConsumeMessage | null): void {
     if (!msg) {
-      this.ctx.log(`${this.id}: consumer on ${queue} cancelled by the broker`);
+      // The queue went away under the consumer (deleted; or our own clean stop deleting it).
+      if (this.running) this.ctx.log(`${this.id}: consumer on ${queue} cancelled by the broker`);
       s.consumers.delete(queue);
       return;
     }

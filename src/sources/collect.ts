@@ -223,7 +223,10 @@ async function queuesFromPlugin(
   );
   return parseQueues(listing, true).map((q) => {
     const d = depth.get(`${q.vhost}\u0000${q.name}`);
-    return d ? { ...q, ...d } : q;
+    const merged = d ? { ...q, ...d } : q;
+    // The stats-free listing names a quorum queue's members but not which are online or
+    // who leads; leave replication unknown rather than report every queue under-replicated.
+    return merged.type === 'quorum' && merged.online.length === 0 ? { ...merged, members: [] } : merged;
   });
 }
 

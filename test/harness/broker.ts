@@ -16,15 +16,15 @@ import {
   RABBITMQ_SERVER,
   ensureDeps,
   freePort,
-  groupMembers,
   httpGet,
   makeTempDir,
   processStartTime,
+  processTree,
   randomId,
   release,
   run,
-  signalGroup,
   sleep,
+  stopProcessTree,
   tailFile,
   track,
 } from './util.js';
@@ -182,7 +182,7 @@ export function createNode(spec: NodeSpec): ManagedBroker {
   }
 
   function isRunning(): boolean {
-    return pgid !== undefined && groupMembers(pgid).length > 0;
+    return pgid !== undefined && processTree(pgid).length > 0;
   }
 
   function spawnServer(): void {
@@ -243,23 +243,8 @@ export function createNode(spec: NodeSpec): ManagedBroker {
 
   async function halt(opts: { kill?: boolean; graceMs?: number } = {}): Promise<void> {
     if (pgid === undefined) return;
-    const group = pgid;
-    if (!opts.kill && groupMembers(group).length > 0) {
-      // The rabbitmq-server shell traps TERM and stops beam gracefully.
-      try {
-        process.kill(group, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      const deadline = Date.now() + (opts.graceMs ?? 30_000);
-      while (Date.now() < deadline && groupMembers(group).length > 0) await sleep(100);
-    }
-    if (groupMembers(group).length > 0) {
-      signalGroup(group, 'SIGKILL');
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && groupMembers(group).length > 0) await sleep(50);
-    }
-    if (groupMembers(group).length > 0) throw new Error(`${spec.nodeName}: processes of group ${group} survive SIGKILL`);
+    // The rabbitmq-server shell (the leader) traps TERM and stops beam gracefully.
+    await stopProcessTree(pgid, { graceMs: opts.kill ? 0 : (opts.graceMs ?? 30_000) });
     if (groupHandle) release(groupHandle);
     groupHandle = undefined;
     pgid = undefined;
@@ -297,7 +282,7 @@ export function createNode(spec: NodeSpec): ManagedBroker {
     },
     pid(): number | undefined {
       if (pgid === undefined) return undefined;
-      return groupMembers(pgid).find((p) => p.comm === 'beam.smp')?.pid;
+      return processTree(pgid).find((p) => p.comm === 'beam.smp')?.pid;
     },
     halt,
     boot,

@@ -161,12 +161,13 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-interface ProcInfo {
+export interface ProcInfo {
   pid: number;
   ppid: number;
   pgid: number;
   comm: string;
   state: string;
+  startTime: string;
 }
 
 function readProc(pid: number): ProcInfo | undefined {
@@ -174,7 +175,7 @@ function readProc(pid: number): ProcInfo | undefined {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, comm, state: f[0] ?? '?', ppid: Number(f[1]), pgid: Number(f[2]) };
+    return { pid, comm, state: f[0] ?? '?', ppid: Number(f[1]), pgid: Number(f[2]), startTime: f[19] ?? '' };
   } catch {
     return undefined;
   }
@@ -190,37 +191,88 @@ export function listProcesses(): ProcInfo[] {
   return out;
 }
 
-/** Live (non-zombie) members of a process group. */
-export function groupMembers(pgid: number): ProcInfo[] {
-  return listProcesses().filter((p) => p.pgid === pgid && p.state !== 'Z');
-}
-
 export function isAlive(pid: number): boolean {
   const p = readProc(pid);
   return p !== undefined && p.state !== 'Z';
 }
 
-export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    /* already gone */
+/**
+ * Live processes started under `leader`: its process group plus all its descendants.
+ * Both, because Erlang's erl_child_setup calls setsid, so port programs (inet_gethost,
+ * `sh -c` for df and friends) leave beam's process group.
+ */
+export function processTree(leader: number, all: ProcInfo[] = listProcesses()): ProcInfo[] {
+  const live = all.filter((p) => p.state !== 'Z');
+  const children = new Map<number, ProcInfo[]>();
+  for (const p of live) {
+    const list = children.get(p.ppid) ?? [];
+    list.push(p);
+    children.set(p.ppid, list);
+  }
+  const found = new Map<number, ProcInfo>();
+  const visit = (p: ProcInfo): void => {
+    if (found.has(p.pid)) return;
+    found.set(p.pid, p);
+    for (const c of children.get(p.pid) ?? []) visit(c);
+  };
+  for (const p of live) if (p.pid === leader || p.pgid === leader) visit(p);
+  return [...found.values()];
+}
+
+/** Processes from a snapshot that still run (same pid and start time, not a zombie). */
+function stillRunning(seen: Map<number, string>): number[] {
+  return [...seen].filter(([pid, start]) => {
+    const p = readProc(pid);
+    return p !== undefined && p.state !== 'Z' && p.startTime === start;
+  }).map(([pid]) => pid);
+}
+
+function killPids(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* gone */
+    }
   }
 }
 
-/** SIGTERM (or `signal`) the group, wait up to graceMs, then SIGKILL whatever is left. */
-export async function stopGroup(pgid: number, opts: { graceMs?: number; signal?: NodeJS.Signals } = {}): Promise<void> {
+/**
+ * Stop `leader` and everything it started. With graceMs > 0 the leader alone gets
+ * `signal` (default SIGTERM) and time to shut its children down; whatever is left then
+ * gets SIGKILL. Resolves when all of it is gone.
+ */
+export async function stopProcessTree(
+  leader: number,
+  opts: { graceMs?: number; signal?: NodeJS.Signals } = {},
+): Promise<void> {
+  const seen = new Map<number, string>();
+  const refresh = (): void => {
+    for (const p of processTree(leader)) seen.set(p.pid, p.startTime);
+  };
+  refresh();
   const graceMs = opts.graceMs ?? 5_000;
-  if (graceMs > 0) {
-    signalGroup(pgid, opts.signal ?? 'SIGTERM');
+  if (graceMs > 0 && stillRunning(seen).length > 0) {
+    killPids([leader], opts.signal ?? 'SIGTERM');
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && groupMembers(pgid).length > 0) await sleep(100);
+    while (Date.now() < deadline && stillRunning(seen).length > 0) {
+      await sleep(100);
+      refresh(); // children started during shutdown
+    }
   }
-  if (groupMembers(pgid).length > 0) {
-    signalGroup(pgid, 'SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && groupMembers(pgid).length > 0) await sleep(50);
+  for (let round = 0; round < 100; round++) {
+    refresh();
+    const left = stillRunning(seen);
+    if (left.length === 0) return;
+    killPids(left, 'SIGKILL');
+    await sleep(100);
   }
+  throw new Error(`processes ${stillRunning(seen).join(', ')} (started by ${leader}) survive SIGKILL`);
+}
+
+/** Synchronous SIGKILL of a tree, for 'exit' handlers. */
+export function killProcessTreeSync(leader: number): void {
+  killPids(processTree(leader).map((p) => p.pid), 'SIGKILL');
 }
 
 // ---------------------------------------------------------------------------
@@ -283,7 +335,7 @@ export function cleanupResourcesSync(resources: Resource[]): void {
           // Only while the leader we started is alive: a dead leader's pid may now lead
           // someone else's group. (Our leaders outlive their children: rabbitmq-server's
           // shell waits for beam; prometheus and alertmanager are the leader themselves.)
-          if (processStartTime(r.pgid) === r.startTime) signalGroup(r.pgid, 'SIGKILL');
+          if (processStartTime(r.pgid) === r.startTime) killProcessTreeSync(r.pgid);
           break;
         }
         case 'netns': {
@@ -477,7 +529,7 @@ export async function startDaemon(opts: {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await stopGroup(pid, { graceMs: 5_000 });
+      await stopProcessTree(pid, { graceMs: 5_000 });
       release(handle);
     },
   };

@@ -240,7 +240,8 @@ describe('log delivery', () => {
 describe('createNotifiers', () => {
   it('logs every change, delivers to every receiver, and reports stats per receiver without credentials', async () => {
     const lines: string[] = [];
-    const logger = { error: (_: object, m: string) => lines.push(m), warn: (_: object, m: string) => lines.push(m), info: (_: object, m: string) => lines.push(m) };
+    const push = (_: object, m: string) => void lines.push(m);
+    const logger = { error: push, warn: push, info: push } as never;
     const n = createNotifiers({ alertmanagerUrls: [`http://a:secret@127.0.0.1:${new URL(base).port}`], webhookUrls: [`${base}/hook`], logger });
     const { changes, state } = fire();
     n.deliver(changes, activeAlerts(state));

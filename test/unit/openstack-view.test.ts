@@ -98,7 +98,7 @@ const U = (n: number): string => `3f2a9c1e-7b4d-4e8f-a1b2-c3d4e5f6${String(n).pa
 
 // A small cloud: cmp-02's nova-compute is gone, cmp-01's lost its subscription,
 // notifications pile up, two orphans (one without expiry), a heat restart leftover.
-function cloud(): { snap: Snapshot; c: Record<string, ConnectionInfo> } {
+function cloud() {
   const c = {
     cond: conn(`nova-conductor:100:${U(1)}`, '10.0.0.11'),
     cmp1: conn(`nova-compute:200:${U(2)}`, '10.0.0.21'),

@@ -318,10 +318,16 @@ describe('openstack-service-connections-high', () => {
     expect(f[0]!.summary).toContain('12 connections from cmp-01');
   });
 
-  it('is quiet under the floor, with too few samples, and in one-shot runs', () => {
+  it('is quiet under the floor, with too few samples, and without a learned baseline (one-shot runs)', () => {
     expect(run('openstack-service-connections-high', ctxOf(withComputeConnections(9), { learned: learnedWith(4, 20) }))).toEqual([]);
     expect(run('openstack-service-connections-high', ctxOf(withComputeConnections(12), { learned: learnedWith(4, 3) }))).toEqual([]);
-    expect(run('openstack-service-connections-high', ctxOf(withComputeConnections(12), { learned: learnedWith(4, 20), oneShot: true }))).toEqual([]);
+    expect(run('openstack-service-connections-high', ctxOf(withComputeConnections(12), { oneShot: true }))).toEqual([]);
+  });
+
+  it('fires at a configured per-service limit, also one-shot', () => {
+    const lookup = thresholdLookup({ ...noConfig, overrides: [{ rule: 'openstack-service-connections-high', service: 'nova', thresholds: { limit: 8 } }] }, catalogue);
+    const f = run('openstack-service-connections-high', ctxOf(withComputeConnections(8), { oneShot: true }), lookup);
+    expect(f).toMatchObject([{ evidence: { limit: 8, connections: 8 } }]);
   });
 });
 

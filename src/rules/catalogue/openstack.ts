@@ -112,7 +112,7 @@ export const rpcBacklog = defineRule({
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (q.role.kind !== 'rpc_topic') continue;
+      if (q.role.kind !== 'rpc_topic' || q.ready === 0) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.ready < t.warning) continue;
       if (!queueHolds(ctx, q, (x) => x.ready >= t.warning)) continue;
@@ -277,23 +277,38 @@ export const serviceConnectionsHigh = defineRule({
   description: "one service's connections on one host exceed 2 × its learned baseline",
   remedy:
     'Lower `rpc_conn_pool_size` or the worker count of that service, and look for a reconnect storm on that host (missed heartbeats, firewall idle timeouts).',
-  // The baseline needs minSamples inventory refreshes before it can judge; minConnections keeps a
-  // pool growing from 3 to 7 connections under load quiet (oslo's send pool grows up to 30).
-  defaults: { baselineFactor: 2, minSamples: 10, minConnections: 10 },
+  // limit: a configured per-host cap (0 = none; set it per service with an override), judged
+  // even in one-shot runs. The baseline needs minSamples inventory refreshes before it can
+  // judge; minConnections keeps a pool growing from 3 to 7 connections under load quiet
+  // (oslo's send pool grows up to 30).
+  defaults: { limit: 0, baselineFactor: 2, minSamples: 10, minConnections: 10 },
   check({ ctx, thresholds, finding }) {
-    if (ctx.oneShot) return []; // needs a learned baseline
     const out: Finding[] = [];
     for (const [key, g] of serviceConnectionCounts(ctx.snapshot)) {
-      const b = ctx.learned.baselines[key];
-      if (!b) continue;
       const t = thresholds({ service: g.service });
-      if (!t || b.samples < t.minSamples || g.count < t.minConnections || g.count <= t.baselineFactor * b.value) continue;
+      if (!t) continue;
+      const subject = { kind: 'service' as const, name: `${g.service}@${g.host}` };
+      const labels = { service: g.service, host: g.host };
+      if (t.limit > 0 && g.count >= t.limit) {
+        out.push(
+          finding(subject, `${g.service} holds ${fmtInt(g.count)} connections from ${g.host}, at or above the configured limit of ${fmtInt(t.limit)}`, {
+            service: g.service,
+            host: g.host,
+            connections: g.count,
+            limit: t.limit,
+          }, { labels }),
+        );
+        continue;
+      }
+      // A one-shot run has no learned baseline.
+      const b = ctx.learned.baselines[key];
+      if (!b || b.samples < t.minSamples || g.count < t.minConnections || g.count <= t.baselineFactor * b.value) continue;
       out.push(
         finding(
-          { kind: 'service', name: `${g.service}@${g.host}` },
+          subject,
           `${g.service} holds ${fmtInt(g.count)} connections from ${g.host}, ${(g.count / Math.max(b.value, 1)).toFixed(1)} × its usual ${fmtInt(b.value)}`,
           { service: g.service, host: g.host, connections: g.count, baseline: b.value, baselineSamples: b.samples, factor: t.baselineFactor },
-          { labels: { service: g.service, host: g.host } },
+          { labels },
         ),
       );
     }

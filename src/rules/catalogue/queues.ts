@@ -30,7 +30,9 @@ import {
  *                                   x-expires is normal for 30 min, one alert per queue
  *                                   would bury the real ones after every restart)
  *                  rpc_topic and other stay here: no OpenStack rule covers a shared
- *                  topic queue nobody consumes.
+ *                  topic queue nobody consumes. (Once such a topic queue holds 100
+ *                  ready, openstack-rpc-backlog adds the effect on callers: cause and
+ *                  consequence, two findings, deliberately.)
  *   backlog/growth rpc_topic     -> openstack-rpc-backlog (100 ready already makes callers
  *                                   time out; for RPC the level matters, not the trend)
  *                  a queue of a kind above with no consumer: the backlog is the symptom
@@ -69,7 +71,7 @@ export const queueBacklog = defineRule({
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (isStream(q) || depthOwnedByOpenStack(q)) continue;
+      if (q.ready === 0 || isStream(q) || depthOwnedByOpenStack(q)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.ready < t.warning) continue;
       if (!queueHolds(ctx, q, (x) => x.ready >= t.warning)) continue;
@@ -101,7 +103,7 @@ export const queueGrowing = defineRule({
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (isStream(q) || depthOwnedByOpenStack(q)) continue;
+      if (q.messages === 0 || isStream(q) || depthOwnedByOpenStack(q)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.messages < t.minMessages) continue;
       const trend = queueTrend(ctx, q, t.windowSeconds);
@@ -137,7 +139,7 @@ export const queueNoConsumer = defineRule({
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (isStream(q) || unconsumedOwnedByOpenStack(q) || q.consumers > 0) continue;
+      if (q.consumers > 0 || q.messages === 0 || isStream(q) || unconsumedOwnedByOpenStack(q)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.messages < t.messages) continue;
       if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0 && x.messages >= t.messages)) continue;
@@ -167,7 +169,7 @@ export const unackedHigh = defineRule({
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (q.role.kind === 'rpc_topic' || q.role.kind === 'rpc_host') continue;
+      if (q.unacked === 0 || q.role.kind === 'rpc_topic' || q.role.kind === 'rpc_host') continue;
       const t = thresholds(queueScope(q));
       if (!t || q.unacked < t.unacked) continue;
       if (!queueHolds(ctx, q, (x) => x.unacked >= t.unacked)) continue;

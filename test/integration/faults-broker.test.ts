@@ -1,0 +1,175 @@
+// Issue 4, broker resources: the memory and disk alarms (with a publisher really
+// blocked), and memory-high / disk-low below the alarm, injected with rabbitmqctl on a
+// real node. Each case asserts the finding, its subject and severity, then removes the
+// fault and asserts the finding goes away. Rules with no `for` (the alarms, blocked
+// connections) must also fire at once; the others need minutes of `for` in the daemon,
+// so for them the evaluation (what every poll judges) is what is asserted.
+import type { Channel, ChannelModel } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/rules/types.js';
+import type { Agent } from '../../src/server/agent.js';
+import { startBroker, type Broker } from '../harness/broker.js';
+import { configFor, startTestAgent } from '../support/agent.js';
+import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, withFault } from '../support/faults.js';
+
+let broker: Broker;
+let agent: Agent;
+let cluster: string;
+let clients: ReturnType<typeof amqpClients>;
+
+const DEFAULT_WATERMARK = '0.4';
+const DEFAULT_DISK_LIMIT = '50MB';
+
+beforeAll(async () => {
+  broker = await startBroker({ name: 'faults-broker', extraConfig: ['collect_statistics_interval = 1000'] });
+  clients = amqpClients(broker);
+  await addVhost(broker, 'nova');
+  cluster = await clusterNameOf(broker);
+  agent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s' }));
+});
+
+afterAll(async () => {
+  await clients?.closeAll();
+  await agent?.stop();
+  await broker?.stop();
+});
+
+interface NodeStats {
+  mem_used: number;
+  mem_limit: number;
+  mem_alarm: boolean;
+  disk_free: number;
+  disk_free_limit: number;
+  disk_free_alarm: boolean;
+}
+const nodeStats = () => mgmt<NodeStats>(broker, `/api/nodes/${encodeURIComponent(broker.nodeName)}?columns=mem_used,mem_limit,mem_alarm,disk_free,disk_free_limit,disk_free_alarm`);
+
+/** Resolves when the connection emits `event` (amqplib: 'blocked' / 'unblocked'). */
+const once = (c: ChannelModel, event: string, timeoutMs = 30_000) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`connection did not emit ${event} within ${timeoutMs} ms`)), timeoutMs);
+    c.once(event, () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+describe('broker resource faults', () => {
+  it('memory alarm: memory-alarm on the node and connections-blocked on the publisher vhost, both firing at once; both clear', async () => {
+    const node = { kind: 'node' as const, name: broker.nodeName };
+    const vhost = { kind: 'vhost' as const, name: 'nova', vhost: 'nova' };
+    const publisher = await clients.connect('nova-api:4242:blocked-publisher', 'nova');
+    const ch: Channel = await publisher.createChannel();
+    await ch.assertQueue('warren.blocked', { durable: false });
+    const blocked = once(publisher, 'blocked');
+
+    await withFault(
+      () => broker.ctl('set_vm_memory_high_watermark', '0.0001'),
+      () => broker.ctl('set_vm_memory_high_watermark', DEFAULT_WATERMARK),
+      async (removeFault) => {
+        await expectFinding(agent, 'memory-alarm', node, 'critical', (f) => {
+          expect(f.evidence.memAlarm).toBe(true);
+          expect(f.evidence.memUsed as number).toBeGreaterThan(f.evidence.memLimit as number);
+        });
+        // One faulty node, one finding: memory-high stays quiet while the alarm says it all.
+        expect(findingsFor(agent, 'memory-high', node)).toEqual([]);
+
+        // A publish under the alarm: the broker blocks the connection, for real.
+        ch.sendToQueue('warren.blocked', Buffer.from('held back by the alarm'));
+        await blocked;
+        await expectFinding(agent, 'connections-blocked', vhost, 'critical', (f) => {
+          expect(f.evidence.blocked).toBe(1);
+          expect(f.evidence.blocking).toBe(0);
+        });
+        // Only the publisher's vhost: nothing is connected to `/`.
+        expect(findingsFor(agent, 'connections-blocked', { kind: 'vhost', name: '/', vhost: '/' })).toEqual([]);
+
+        await expectFiring(agent, cluster, 'memory-alarm', node, 'critical');
+        await expectFiring(agent, cluster, 'connections-blocked', vhost, 'critical');
+
+        const unblocked = once(publisher, 'unblocked');
+        await removeFault();
+        await unblocked;
+        await expectNoFinding(agent, 'memory-alarm', node);
+        await expectNoFinding(agent, 'connections-blocked', vhost);
+        // The held message went through once the alarm cleared.
+        expect((await ch.checkQueue('warren.blocked')).messageCount).toBe(1);
+      },
+    );
+    await clients.close(publisher);
+  });
+
+  it('disk alarm: disk-alarm (critical) on the node, firing at once; clears when the limit is restored', async () => {
+    const node = { kind: 'node' as const, name: broker.nodeName };
+    await withFault(
+      // More than the disk holds: the alarm is certain.
+      () => broker.ctl('set_disk_free_limit', '100000GB'),
+      () => broker.ctl('set_disk_free_limit', DEFAULT_DISK_LIMIT),
+      async (removeFault) => {
+        await expectFinding(agent, 'disk-alarm', node, 'critical', (f) => {
+          expect(f.evidence.diskAlarm).toBe(true);
+          expect(f.evidence.diskFreeLimit).toBe(100000e9);
+          expect(f.evidence.diskFree as number).toBeLessThan(f.evidence.diskFreeLimit as number);
+        });
+        expect(findingsFor(agent, 'disk-low', node)).toEqual([]);
+        await expectFiring(agent, cluster, 'disk-alarm', node, 'critical');
+        await removeFault();
+        await expectNoFinding(agent, 'disk-alarm', node);
+      },
+    );
+  });
+
+  it('disk-low: free disk under twice the limit but above it gives a warning, not the alarm; clears when the limit is restored', async () => {
+    const node = { kind: 'node' as const, name: broker.nodeName };
+    const before = await nodeStats();
+    // 0.6 × free: free is then about 1.7 × the limit, inside (limit, 2 × limit).
+    const limit = Math.floor(before.disk_free * 0.6);
+    await withFault(
+      () => broker.ctl('set_disk_free_limit', String(limit)),
+      () => broker.ctl('set_disk_free_limit', DEFAULT_DISK_LIMIT),
+      async (removeFault) => {
+        await expectFinding(agent, 'disk-low', node, 'warning', (f) => {
+          expect(f.evidence.diskFreeLimit).toBe(limit);
+          expect(f.evidence.diskFree as number).toBeGreaterThan(limit);
+          expect(f.evidence.diskFree as number).toBeLessThan(2 * limit);
+        });
+        expect(findingsFor(agent, 'disk-alarm', node)).toEqual([]);
+        expect((await nodeStats()).disk_free_alarm).toBe(false);
+        await removeFault();
+        await expectNoFinding(agent, 'disk-low', node);
+      },
+    );
+  });
+
+  it('memory-high: a watermark just above what the node uses gives a warning, not the alarm; clears at the default watermark', async () => {
+    const node = { kind: 'node' as const, name: broker.nodeName };
+    await withFault(
+      async () => undefined, // injected below, aimed at what the node uses
+      () => broker.ctl('set_vm_memory_high_watermark', DEFAULT_WATERMARK),
+      async (removeFault) => {
+        // The real watermark, set so that the node uses ~88 % of it. Memory moves a little
+        // between measurements, so the limit is re-aimed if a try lands outside 80-100 %.
+        const belowTheAlarm = (found: Finding) => {
+          const ratio = found.evidence.ratio as number;
+          expect(ratio).toBeGreaterThanOrEqual(0.8);
+          expect(ratio).toBeLessThan(1);
+          expect(found.evidence.threshold).toBe(0.8);
+          expect(findingsFor(agent, 'memory-alarm', node)).toEqual([]);
+        };
+        let f: Finding | undefined;
+        for (let attempt = 1; !f; attempt++) {
+          const { mem_used } = await nodeStats();
+          await broker.ctl('set_vm_memory_high_watermark', 'absolute', String(Math.round(mem_used / 0.88)));
+          try {
+            f = await expectFinding(agent, 'memory-high', node, 'warning', belowTheAlarm, 15_000);
+          } catch (err) {
+            if (attempt >= 4) throw err;
+          }
+        }
+        expect(f.evidence.memLimit).toBeGreaterThan(0);
+        await removeFault();
+        await expectNoFinding(agent, 'memory-high', node);
+      },
+    );
+  });
+});

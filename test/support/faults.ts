@@ -1,0 +1,171 @@
+// Shared pieces of the fault-injection tests (issue 4): AMQP clients that are always
+// closed, the broker's own view through the management API, and assertions on what
+// the in-process agent found and fired.
+import amqp, { type ChannelModel } from 'amqplib';
+import { expect } from 'vitest';
+import type { Finding, Severity, Subject } from '../../src/rules/types.js';
+import type { Agent } from '../../src/server/agent.js';
+import type { Broker } from '../harness/broker.js';
+import { getJson } from '../harness/util.js';
+import { eventually, metric, scrape } from './agent.js';
+
+/** AMQP connections of one test file; `closeAll` in afterAll, whatever happened. */
+export function amqpClients(broker: Broker) {
+  const open = new Set<ChannelModel>();
+  return {
+    /** Connects to `vhost` (default `/`), naming the connection so the broker's list shows who it is. */
+    async connect(name: string, vhost = '/'): Promise<ChannelModel> {
+      const url = vhost === '/' ? broker.amqpUrl : broker.amqpUrl + encodeURIComponent(vhost);
+      const c = await amqp.connect(url, { clientProperties: { connection_name: name } });
+      open.add(c);
+      // A blocked or closed-by-broker connection must not crash the test process.
+      c.on('error', () => undefined);
+      c.on('close', () => open.delete(c));
+      return c;
+    },
+    async close(c: ChannelModel): Promise<void> {
+      open.delete(c);
+      await c.close().catch(() => undefined);
+    },
+    async closeAll(): Promise<void> {
+      const all = [...open];
+      open.clear();
+      await Promise.all(all.map((c) => c.close().catch(() => undefined)));
+    },
+  };
+}
+
+/** GET a management API path as the broker's admin user. */
+export function mgmt<T = any>(broker: Broker, path: string): Promise<T> {
+  return getJson<T>(broker.mgmtUrl + path, { auth: { user: broker.user, password: broker.password }, timeoutMs: 10_000 });
+}
+
+/** The broker's cluster name, as RabbitMQ itself reports it (the `cluster` label and cluster subjects). */
+export async function clusterNameOf(broker: Broker): Promise<string> {
+  return (await mgmt<{ name: string }>(broker, '/api/cluster-name')).name;
+}
+
+/** A vhost the broker's admin user may use. */
+export async function addVhost(broker: Broker, vhost: string): Promise<void> {
+  await broker.ctl('add_vhost', vhost);
+  await broker.ctl('set_permissions', '-p', vhost, broker.user, '.*', '.*', '.*');
+}
+
+/** The broker's own name for the AMQP connection a client opened as `clientName`. */
+export async function connectionNamed(broker: Broker, clientName: string): Promise<{ name: string; vhost: string; channels: number }> {
+  return eventually(async () => {
+    const list = await mgmt<Array<{ name: string; vhost: string; channels?: number; client_properties?: { connection_name?: string } }>>(
+      broker,
+      '/api/connections?columns=name,vhost,channels,client_properties',
+    );
+    const c = list.find((x) => x.client_properties?.connection_name === clientName);
+    if (!c) throw new Error(`no connection named ${clientName} yet`);
+    return { name: c.name, vhost: c.vhost, channels: c.channels ?? 0 };
+  }, 15_000);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Findings of `rule` about exactly `subject` in the agent's latest evaluation. */
+export function findingsFor(agent: Agent, rule: string, subject: Subject): Finding[] {
+  return agent.clusters[0]!.findings.filter(
+    (f) => f.rule === rule && f.subject.kind === subject.kind && f.subject.name === subject.name && f.subject.vhost === subject.vhost,
+  );
+}
+
+/**
+ * Waits until the agent's evaluation holds a finding of `rule` about `subject` with
+ * `severity` (and whatever `check` asserts on it), and returns it. The subject must
+ * match exactly: kind, name and vhost (undefined for node and cluster subjects).
+ */
+export async function expectFinding(
+  agent: Agent,
+  rule: string,
+  subject: Subject,
+  severity: Severity,
+  check: (f: Finding) => void = () => undefined,
+  timeoutMs = 45_000,
+): Promise<Finding> {
+  return eventually(async () => {
+    await agent.waitForPolls(1);
+    const found = findingsFor(agent, rule, subject);
+    const others = agent.clusters[0]!.findings.filter((f) => f.rule === rule).map((f) => f.subject);
+    expect(found, `${rule} about ${JSON.stringify(subject)}; the rule's subjects now: ${JSON.stringify(others)}`).toHaveLength(1);
+    const f = found[0]!;
+    expect(f.subject).toEqual(subject);
+    expect(f.severity).toBe(severity);
+    expect(f.summary.length).toBeGreaterThan(10);
+    expect(f.remedy.length).toBeGreaterThan(20);
+    check(f);
+    if (process.env.FAULT_TIMING) console.log(`found ${rule} at ${new Date().toISOString()}`);
+    return f;
+  }, timeoutMs, 250);
+}
+
+/** Waits until no finding of `rule` about `subject` is left (two polls in a row, so not a lucky gap). */
+export async function expectNoFinding(agent: Agent, rule: string, subject: Subject, timeoutMs = 45_000): Promise<void> {
+  await eventually(async () => {
+    await agent.waitForPolls(1);
+    expect(findingsFor(agent, rule, subject), `${rule} about ${JSON.stringify(subject)} should be gone`).toEqual([]);
+    await agent.waitForPolls(1);
+    expect(findingsFor(agent, rule, subject), `${rule} about ${JSON.stringify(subject)} should stay gone`).toEqual([]);
+    if (process.env.FAULT_TIMING) console.log(`gone ${rule} at ${new Date().toISOString()}`);
+  }, timeoutMs, 250);
+}
+
+/**
+ * The alert of `rule` about `subject` is firing at `severity` everywhere the daemon shows
+ * it: its alert state, GET /alerts and warren_alert_active on /metrics.
+ */
+export async function expectFiring(agent: Agent, cluster: string, rule: string, subject: Subject, severity: Severity): Promise<void> {
+  await eventually(async () => {
+    const same = (s: Subject) => s.kind === subject.kind && s.name === subject.name && s.vhost === subject.vhost;
+    const inState = agent.alerts().filter((a) => a.rule === rule && same(a.subject));
+    expect(inState.map((a) => [a.state, a.severity, a.cluster])).toEqual([['firing', severity, cluster]]);
+
+    const res = await fetch(`${agent.url}/alerts`);
+    expect(res.status).toBe(200);
+    const served = ((await res.json()) as Array<{ rule: string; state: string; severity: string; subject: Subject }>).filter(
+      (a) => a.rule === rule && same(a.subject),
+    );
+    expect(served.map((a) => [a.state, a.severity])).toEqual([['firing', severity]]);
+
+    const { body } = await scrape(agent);
+    expect(
+      metric(body, 'warren_alert_active', {
+        cluster,
+        rule,
+        severity,
+        subject_kind: subject.kind,
+        subject: subject.name,
+        vhost: subject.vhost ?? '',
+      }),
+    ).toBe(1);
+  }, 20_000, 250);
+}
+
+/**
+ * Injects a fault, runs `body` with it in place, and always removes it, even when an
+ * assertion fails. `body` gets `removeFault` to take it away itself before asserting
+ * the recovery; removal runs once.
+ */
+export async function withFault<T>(
+  inject: () => Promise<unknown>,
+  remove: () => Promise<unknown>,
+  body: (removeFault: () => Promise<void>) => Promise<T>,
+): Promise<T> {
+  let removed = false;
+  const removeFault = async () => {
+    if (removed) return;
+    removed = true;
+    if (process.env.FAULT_TIMING) console.log(`remove at ${new Date().toISOString()}`);
+    await remove();
+  };
+  try {
+    if (process.env.FAULT_TIMING) console.log(`inject at ${new Date().toISOString()}`);
+    await inject();
+    return await body(removeFault);
+  } finally {
+    await removeFault();
+  }
+}
