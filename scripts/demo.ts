@@ -66,8 +66,11 @@ async function main(): Promise<void> {
   const base = `http://${listen.replace('0.0.0.0', '127.0.0.1')}`;
   say(`metrics: ${base}/metrics   report: ${base}/report   alerts: ${base}/alerts   health: ${base}/healthz`);
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  const sample = metrics.split('\n').filter((l) => /^rabbitmq_(up|queues|connections|openstack_host_queue_consumers|openstack_orphan_queues)\b/.test(l) || /^warren_alert_active/.test(l));
-  process.stdout.write(sample.slice(0, 25).join('\n') + '\n');
+  // The lines that tell the story: cluster up, the dead compute's queue at 0 consumers, orphans, alerts.
+  const sample = metrics
+    .split('\n')
+    .filter((l) => /^rabbitmq_(up|queues|connections)\{/.test(l) || /^rabbitmq_openstack_host_queue_consumers\{.* 0$/.test(l) || /^rabbitmq_openstack_orphan_queues/.test(l) || /^warren_alert_active/.test(l));
+  process.stdout.write(sample.slice(0, 30).join('\n') + '\n');
 
   if (seconds > 0) {
     await new Promise((r) => setTimeout(r, seconds * 1000));

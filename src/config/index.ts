@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
 import type { $ZodIssue as ZodIssue } from 'zod/v4/core';
 import { clusterSchema, fileSchema, openstackSchema } from './schema.js';
-import type { ClusterConfig, WarrenConfig } from './schema.js';
+import type { ClusterConfig, WarrenConfig, WebConfig } from './schema.js';
 
-export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig } from './schema.js';
+export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig } from './schema.js';
 export { parseDuration, formatDuration } from './duration.js';
 
 /** A configuration problem, phrased as one line that says what is wrong and how to fix it. */
@@ -54,6 +55,17 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     const prefix = f.clusters ? `clusters[${i}].` : '';
     if (!parsed.success) throw new ConfigError(describeZodError(where, parsed.error, merged, prefix));
     const c = parsed.data;
+    for (const key of ['url', 'prometheusUrl'] as const) {
+      const u = c[key];
+      // A password in a URL ends up in shell history, `ps` and every message that names the URL.
+      if (u !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(u)) {
+        throw new ConfigError(`${where}: ${prefix}${key}: credentials in the URL are not accepted; give user and passwordFile (or WARREN_PASSWORD) instead`);
+      }
+    }
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+      const file = c.tls?.[key];
+      if (file !== undefined) readable(file, `${where}: ${prefix}tls.${key}`);
+    }
     const name = c.name ?? new URL(c.url).host;
     return { ...c, name, password: resolvePassword(c, env, `${where}: ${prefix}`) } satisfies ClusterConfig;
   });
@@ -72,7 +84,42 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     webhookUrls: flags.webhookUrl?.length ? flags.webhookUrl : (f.webhookUrls ?? []),
     stateFile: flags.stateFile ?? f.stateFile ?? null,
     openstack: f.openstack ?? openstackSchema.parse({}),
+    web: webConfig(f.web, where),
   };
+}
+
+/** The HTTP server's TLS and users, with every file checked now rather than at the first request. */
+function webConfig(w: { tlsCertFile?: string | undefined; tlsKeyFile?: string | undefined; tlsClientCaFile?: string | undefined; basicAuthUsers?: Record<string, string> | undefined } | undefined, where: string): WebConfig | null {
+  if (!w) return null;
+  if ((w.tlsCertFile === undefined) !== (w.tlsKeyFile === undefined)) {
+    throw new ConfigError(`${where}: web: tlsCertFile and tlsKeyFile go together; give both, or neither for plain HTTP`);
+  }
+  if (w.tlsClientCaFile !== undefined && w.tlsCertFile === undefined) {
+    throw new ConfigError(`${where}: web.tlsClientCaFile needs tlsCertFile and tlsKeyFile: client certificates are checked only over TLS`);
+  }
+  let tls: WebConfig['tls'] = null;
+  if (w.tlsCertFile !== undefined && w.tlsKeyFile !== undefined) {
+    const cert = readable(w.tlsCertFile, `${where}: web.tlsCertFile`);
+    const key = readable(w.tlsKeyFile, `${where}: web.tlsKeyFile`);
+    const ca = w.tlsClientCaFile !== undefined ? readable(w.tlsClientCaFile, `${where}: web.tlsClientCaFile`) : undefined;
+    try {
+      createSecureContext({ cert, key, ...(ca ? { ca } : {}) });
+    } catch (err) {
+      // OpenSSL's reason (e.g. "key values mismatch"), never the file contents.
+      const reason = ((err as Error).message.split('\n')[0] ?? 'invalid').slice(0, 160);
+      throw new ConfigError(`${where}: web: ${w.tlsCertFile} and ${w.tlsKeyFile} are not a usable certificate and key (${reason}); give a PEM certificate and its own private key`);
+    }
+    tls = { certFile: w.tlsCertFile, keyFile: w.tlsKeyFile, clientCaFile: w.tlsClientCaFile ?? null };
+  }
+  return { tls, basicAuthUsers: { ...(w.basicAuthUsers ?? {}) } };
+}
+
+function readable(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); point it at a readable PEM file`);
+  }
 }
 
 function readConfigFile(path: string): unknown {
@@ -117,7 +164,8 @@ export function describeZodError(where: string, err: ZodError, input: unknown, p
   const issue = err.issues[0] as ZodIssue;
   const key = prefix + issue.path.map(String).join('.');
   const value = valueAt(input, issue.path);
-  const shown = /password/i.test(key) ? '(hidden)' : JSON.stringify(value);
+  // basicAuthUsers should hold hashes, but a plaintext password put there by mistake must not be echoed either.
+  const shown = /password|basicAuth/i.test(key) ? '(hidden)' : JSON.stringify(value)?.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"]*@/gi, '$1***@');
   let expected = issue.message;
   if (issue.code === 'invalid_type') expected = `a ${issue.expected}`;
   if (issue.code === 'unrecognized_keys') {

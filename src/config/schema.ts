@@ -74,9 +74,32 @@ const openstackSchema = z
   })
   .strict();
 
+/**
+ * warren's own HTTP server, in the manner of Prometheus's exporter web config
+ * (`tls_server_config` + `basic_auth_users`): TLS with an optional client CA, and
+ * users with bcrypt hashes guarding everything but /healthz.
+ */
+const webSchema = z
+  .object({
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
+    /** When set, clients must present a certificate signed by this CA. */
+    tlsClientCaFile: z.string().min(1).optional(),
+    /** user -> bcrypt hash (`htpasswd -nBC 10 USER`, the part after the colon). */
+    basicAuthUsers: z
+      .record(
+        z.string().min(1).refine((u) => !u.includes(':'), 'a user name without a colon'),
+        // Cost 4-14: above that every new client's first request takes seconds of CPU.
+        z.string().regex(/^\$2[aby]?\$(0[4-9]|1[0-4])\$[./A-Za-z0-9]{53}$/, 'a bcrypt hash of cost 4 to 14 such as $2y$10$... (htpasswd -nBC 10 USER prints USER:HASH)'),
+      )
+      .optional(),
+  })
+  .strict();
+
 export const fileSchema = z
   .object({
     listen: z.string().optional(),
+    web: webSchema.optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     alertmanagerUrls: z.array(httpUrl).optional(),
     webhookUrls: z.array(httpUrl).optional(),
@@ -93,6 +116,13 @@ export type RulesConfig = z.output<typeof rulesConfig>;
 export type OpenStackConfig = z.output<typeof openstackSchema>;
 export type TlsConfig = z.output<typeof tls>;
 
+/** The HTTP server's protection, files already checked readable at load time. */
+export interface WebConfig {
+  tls: { certFile: string; keyFile: string; clientCaFile: string | null } | null;
+  /** user -> bcrypt hash; empty: no authentication. */
+  basicAuthUsers: Record<string, string>;
+}
+
 export interface WarrenConfig {
   clusters: ClusterConfig[];
   listen: { host: string; port: number };
@@ -101,6 +131,8 @@ export interface WarrenConfig {
   webhookUrls: string[];
   stateFile: string | null;
   openstack: OpenStackConfig;
+  /** Absent or null: plain HTTP, no authentication. */
+  web?: WebConfig | null;
 }
 
 export { openstackSchema };

@@ -193,8 +193,12 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       },
     },
     log,
+    { web: config.web },
   );
-  log.info({ url: server.url, clusters: clusters.map((c) => c.cfg.name) }, 'warren listening');
+  log.info(
+    { url: server.url, clusters: clusters.map((c) => c.cfg.name), tls: Boolean(config.web?.tls), basicAuthUsers: Object.keys(config.web?.basicAuthUsers ?? {}).length },
+    'warren listening',
+  );
 
   return {
     url: server.url,

@@ -1,6 +1,11 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
+import type { WebConfig } from '../config/index.js';
 
 /** What the endpoints serve. Every handler reads state the poller already has: none calls the broker. */
 export interface Routes {
@@ -15,16 +20,66 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-const CONTENT_TYPE_METRICS = 'text/plain; version=0.0.4; charset=utf-8';
+/** How much a client may send and how long it may take: the endpoints take no bodies and answer at once. */
+export interface ServerLimits {
+  /** Whole request, headers included. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** Request line plus headers. */
+  maxHeaderBytes: number;
+  /** A connection that has not finished its TLS handshake by then is dropped. */
+  handshakeTimeoutMs: number;
+}
 
-export async function startHttpServer(listen: { host: string; port: number }, routes: Routes, log: Logger): Promise<HttpServer> {
-  const server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
-    handle(req, res, routes).catch((err: unknown) => {
+export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000 };
+
+export interface HttpServerOptions {
+  /** TLS and basic auth (config key `web`); absent: plain HTTP, open. */
+  web?: WebConfig | null | undefined;
+  limits?: Partial<ServerLimits>;
+}
+
+const CONTENT_TYPE_METRICS = 'text/plain; version=0.0.4; charset=utf-8';
+/** Load balancers and orchestrators probe this without credentials; it says nothing secret. */
+const OPEN_PATHS = new Set(['/healthz']);
+
+export async function startHttpServer(listen: { host: string; port: number }, routes: Routes, log: Logger, opts: HttpServerOptions = {}): Promise<HttpServer> {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const users = opts.web?.basicAuthUsers ?? {};
+  const authenticate = Object.keys(users).length > 0 ? basicAuthenticator(users) : null;
+  const httpOptions: ServerOptions = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    // Node checks the two timeouts above only this often (default 30 s): a slow client would linger.
+    connectionsCheckingInterval: Math.max(100, Math.min(2_000, Math.floor(limits.headersTimeoutMs / 2))),
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res, routes, authenticate).catch((err: unknown) => {
       log.error({ err: (err as Error).message, path: req.url }, 'request failed');
       if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
       else res.destroy();
     });
-  });
+  };
+  const tls = opts.web?.tls ?? null;
+  let server: Server;
+  if (tls) {
+    server = createTlsServer(
+      {
+        ...httpOptions,
+        cert: readFileSync(tls.certFile),
+        key: readFileSync(tls.keyFile),
+        ...(tls.clientCaFile ? { ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
+        minVersion: 'TLSv1.2',
+        handshakeTimeout: limits.handshakeTimeoutMs,
+      },
+      handler,
+    );
+    // A failed handshake (wrong CA, no client certificate, plain HTTP on the TLS port) is the client's problem.
+    server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
+  } else {
+    server = createServer(httpOptions, handler);
+  }
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -33,7 +88,7 @@ export async function startHttpServer(listen: { host: string; port: number }, ro
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
+    url: `${tls ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -42,12 +97,21 @@ export async function startHttpServer(listen: { host: string; port: number }, ro
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes, authenticate: Authenticator | null): Promise<void> {
+  // No endpoint takes a body: refuse one before reading it, and drop the connection so it is never read.
+  if ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined) {
+    res.setHeader('connection', 'close');
+    return send(res, 413, 'text/plain', 'request bodies are not accepted\n');
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, 'text/plain', 'method not allowed\n');
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (authenticate && !OPEN_PATHS.has(url.pathname) && !(await authenticate(req.headers.authorization))) {
+    res.setHeader('www-authenticate', 'Basic realm="warren", charset="UTF-8"');
+    return send(res, 401, 'text/plain', 'authentication required\n');
+  }
   switch (url.pathname) {
     case '/metrics':
       return send(res, 200, CONTENT_TYPE_METRICS, await routes.metrics());
@@ -76,4 +140,39 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes)
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+type Authenticator = (authorization: string | undefined) => Promise<boolean>;
+
+/**
+ * Checks `Authorization: Basic ...` against bcrypt hashes, as Prometheus's exporter
+ * web config does. bcrypt is slow on purpose (~50-100 ms at cost 10), and Prometheus
+ * scrapes every few seconds, so credentials that passed once are remembered (as a
+ * keyed hash, never in clear) and pass again without bcrypt. An unknown user costs the
+ * same as a wrong password, so timing does not reveal which users exist.
+ */
+export function basicAuthenticator(users: Readonly<Record<string, string>>): Authenticator {
+  const key = randomBytes(32);
+  const verified = new Set<string>();
+  const hashes = new Map(Object.entries(users));
+  // Same cost as the configured hashes, so a missing user takes as long as a present one.
+  const cost = bcrypt.getRounds([...hashes.values()][0]!);
+  const dummy = bcrypt.hashSync(randomBytes(16).toString('hex'), cost);
+  return async (authorization) => {
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
+    if (!m) return false;
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return false;
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    const hash = hashes.get(user);
+    const id = createHmac('sha256', key).update(`${user}\u0000${password}\u0000${hash ?? ''}`).digest('hex');
+    if (hash !== undefined && verified.has(id)) return true;
+    const ok = await bcrypt.compare(password, hash ?? dummy);
+    if (!ok || hash === undefined) return false;
+    if (verified.size >= 256) verified.clear();
+    verified.add(id);
+    return true;
+  };
 }

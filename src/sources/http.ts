@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent, errors, request } from 'undici';
-import type { TlsConfig } from '../config/index.js';
+import { formatDuration, type TlsConfig } from '../config/index.js';
 
 /** Why a broker request failed, with one line that says what to do. Never carries a password. */
 export class SourceError extends Error {
@@ -60,10 +60,11 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
     const where = describeUrl(url);
     counter.requests++;
     lifetime.requests++;
-    const deadline = AbortSignal.timeout(o.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
     let res;
     try {
+      // No wall-clock deadline around this call: it would count the time spent queued behind the
+      // other requests of the poll (two sockets), failing a broker that is merely slow. undici's
+      // headersTimeout runs from the moment this request is written to its socket.
       res = await request(url, {
         dispatcher,
         method: 'GET',
@@ -73,26 +74,32 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
           // Loopback/LAN: gzip would cost the broker CPU for little gain.
           'accept-encoding': 'identity',
         },
-        signal,
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (err) {
-      throw connectError(err, where, o.timeoutMs);
+      throw connectError(err, where, o.timeoutMs, 'headers');
     }
     const { statusCode, body } = res;
-    if (statusCode !== 200) {
-      const text = await readCapped(body, 4096, counter).catch(() => '');
-      throw statusError(statusCode, where, o.user, text);
-    }
-    const length = Number(res.headers['content-length'] ?? NaN);
-    if (length > o.maxBodyBytes) {
-      body.destroy();
-      throw tooLarge(where, o.maxBodyBytes);
-    }
+    // bodyTimeout bounds the gaps between chunks; this bounds the whole body (a broker dripping bytes).
+    const bodyDeadline = setTimeout(() => body.destroy(new errors.BodyTimeoutError()), o.timeoutMs);
     try {
-      return await readCapped(body, o.maxBodyBytes, counter);
-    } catch (err) {
-      if (err instanceof SourceError) throw err;
-      throw connectError(err, where, o.timeoutMs);
+      if (statusCode !== 200) {
+        const text = await readCapped(body, 4096, counter, where).catch(() => '');
+        throw statusError(statusCode, where, o.user, text);
+      }
+      const length = Number(res.headers['content-length'] ?? NaN);
+      if (length > o.maxBodyBytes) {
+        body.destroy();
+        throw tooLarge(where, o.maxBodyBytes);
+      }
+      try {
+        return await readCapped(body, o.maxBodyBytes, counter, where);
+      } catch (err) {
+        if (err instanceof SourceError) throw err;
+        throw connectError(err, where, o.timeoutMs, 'body');
+      }
+    } finally {
+      clearTimeout(bodyDeadline);
     }
   }
 
@@ -104,14 +111,15 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
       try {
         return JSON.parse(text) as unknown;
       } catch (err) {
-        const reason = (err as Error).message.split('\n')[0]!.slice(0, 120);
+        // Without the offset: the same fault then reads the same on every endpoint and every retry.
+        const reason = (err as Error).message.split('\n')[0]!.replace(/ in JSON at position \d+.*$/, '').slice(0, 120);
         throw new SourceError('malformed', `${describeUrl(url)} answered malformed JSON (${reason}); a proxy in between or a broker fault is likely`);
       }
     },
     close: () => dispatcher.close(),
   };
 
-  async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number, counter: RequestCounter): Promise<string> {
+  async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number, counter: RequestCounter, where: string): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of body) {
@@ -120,7 +128,7 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
       lifetime.bytes += chunk.length;
       if (size > cap) {
         body.destroy();
-        throw tooLarge('response', cap);
+        throw tooLarge(where, cap);
       }
       chunks.push(chunk);
     }
@@ -139,14 +147,20 @@ export function describeUrl(url: string): string {
 }
 
 function tooLarge(where: string, cap: number): SourceError {
-  return new SourceError('too-large', `${where} sent more than ${Math.round(cap / 1048576)} MiB; raise maxBodyBytes in the config if the broker is really that large`);
+  return new SourceError('too-large', `${where} sent more than ${formatBytes(cap)} (maxBodyBytes); raise maxBodyBytes in the config if the broker is really that large`);
 }
 
-function connectError(err: unknown, where: string, timeoutMs: number): SourceError {
+/** 268435456 -> "256 MiB", 200000 -> "195.3 KiB", 100 -> "100 bytes". */
+export function formatBytes(n: number): string {
+  const [value, unit] = n >= 1048576 ? [n / 1048576, 'MiB'] : n >= 1024 ? [n / 1024, 'KiB'] : [n, 'bytes'];
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
+}
+
+function connectError(err: unknown, where: string, timeoutMs: number, phase: 'headers' | 'body'): SourceError {
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new SourceError('timeout', `${where} did not answer within ${Math.round(timeoutMs / 1000)}s; the broker may be overloaded (raise timeout in the config) or a firewall drops the traffic`);
+    return new SourceError('timeout', `${where} did not answer within ${formatDuration(timeoutMs)}; the broker may be overloaded (raise timeout in the config) or a firewall drops the traffic`);
   }
   if (code === 'ECONNREFUSED') {
     return new SourceError('unreachable', `cannot connect to ${where} (connection refused): is RabbitMQ running with the management plugin enabled (rabbitmq-plugins enable rabbitmq_management), and is --url right?`);
@@ -154,13 +168,24 @@ function connectError(err: unknown, where: string, timeoutMs: number): SourceErr
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new SourceError('unreachable', `cannot resolve the host of ${where}: check --url`);
   }
-  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') {
-    return new SourceError('unreachable', `TLS handshake with ${where} failed (${code}): set tls.caFile to the CA that signed the broker's certificate, or tls.insecureSkipVerify for a test`);
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code.includes('SIGNATURE')) {
+    return new SourceError('unreachable', `TLS handshake with ${where} failed (${code}): ${tlsHint(code)}`);
+  }
+  if (phase === 'body' && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_ABORTED')) {
+    return new SourceError('unreachable', `${where} closed the connection in the middle of its answer (${code}); the broker restarting or a proxy in between is likely`);
   }
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
     return new SourceError('unreachable', `${where} closed the connection before answering (${code}); if the listener uses TLS, use an https:// URL`);
   }
   return new SourceError('unreachable', `cannot reach ${where} (${code || e.message?.split('\n')[0] || 'unknown error'})`);
+}
+
+function tlsHint(code: string): string {
+  if (code.includes('ALERT')) return "the broker refused warren's client certificate or its absence: set tls.certFile and tls.keyFile to a certificate its CA signed";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the broker's certificate does not name this host: use a host name (or IP) from its subjectAltName in the URL";
+  if (code.includes('WRONG_VERSION_NUMBER') || code.includes('PACKET_LENGTH')) return 'the port does not speak TLS: use an http:// URL, or the TLS listener\'s port';
+  if (code.includes('EXPIRED') || code.includes('NOT_YET_VALID')) return "the broker's certificate is outside its validity period";
+  return "set tls.caFile to the CA that signed the broker's certificate, or tls.insecureSkipVerify for a test";
 }
 
 function statusError(status: number, where: string, user: string, body: string): SourceError {

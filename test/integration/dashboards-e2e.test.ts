@@ -42,7 +42,12 @@ beforeAll(async () => {
     reportIntervalMs: 2_000,
     callTimeoutMs: 10_000,
   });
-  warren = await startDaemon(['--config', configFileFor(broker, { interval: '2s' })]);
+  // Let the simulated services open their channels before warren's first inventory.
+  await sleep(4_000);
+  // queueSource management: per-queue counters (and so per-queue publish/deliver rates)
+  // come only from the management API; the plugin's /metrics/detailed families warren
+  // reads carry depth and consumers only. inventoryInterval: channels are inventory.
+  warren = await startDaemon(['--config', configFileFor(broker, { interval: '2s', inventoryInterval: '10s', queueSource: 'management' })]);
   prom = await startPrometheus({ scrapeTargets: [warren.url], scrapeInterval: '1s', ruleFiles: [RULE_FILE] });
 });
 
@@ -95,7 +100,10 @@ describe('dashboards against a real Prometheus scraping warren', () => {
 
 describe('alerts/warren.rules.yml in that Prometheus', () => {
   it('loads every group and rule, and evaluates them without errors', async () => {
-    const expected = promGroups().map((g) => ({ name: g.name, rules: (g.alerts?.length ?? 0) + (g.recording?.length ?? 0) }));
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    const expected = promGroups()
+      .map((g) => ({ name: g.name, rules: (g.alerts?.length ?? 0) + (g.recording?.length ?? 0) }))
+      .sort(byName);
     // Wait for every rule to have been evaluated once (health leaves "unknown").
     let groups: any[] = [];
     const deadline = Date.now() + 60_000;
@@ -105,7 +113,7 @@ describe('alerts/warren.rules.yml in that Prometheus', () => {
       if ((evaluated && groups.length === expected.length) || Date.now() > deadline) break;
       await sleep(1_000);
     }
-    expect(groups.map((g) => ({ name: g.name, rules: g.rules.length }))).toEqual(expected);
+    expect(groups.map((g) => ({ name: g.name as string, rules: g.rules.length as number })).sort(byName)).toEqual(expected);
     const unhealthy = groups.flatMap((g) =>
       g.rules.filter((r: any) => r.health !== 'ok').map((r: any) => `${g.name}/${r.name}: ${r.health} ${r.lastError ?? ''}`),
     );

@@ -124,6 +124,14 @@ describe('alerts/warren.rules.yml', () => {
     for (const r of rules) for (const m of metricNamesIn(r.expr)) expect(known, `${r.alert ?? r.record}: ${m}`).toContain(m);
   });
 
+  it('knows exactly the metric families the exposition declares (plus prom-client defaults)', () => {
+    // If src/metrics/render.ts adds or renames a family, the dashboards and rules must follow.
+    const source = readFileSync(fileURLToPath(new URL('../../src/metrics/render.ts', import.meta.url)), 'utf8');
+    const declared = [...source.matchAll(/\.family\('([a-z_]+)'/g)].map((m) => m[1]!).sort();
+    expect(declared.length).toBeGreaterThan(50);
+    expect(WARREN_METRIC_NAMES.filter((m) => !/^(process|nodejs)_/.test(m)).sort()).toEqual(declared);
+  });
+
   it('keeps alert names unique per severity and recording names unique', () => {
     const keys = promAlerts().map((a) => `${a.id}/${a.severity ?? '-'}`);
     expect(new Set(keys).size).toBe(keys.length);

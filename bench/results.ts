@@ -1,0 +1,317 @@
+// The benchmark's result as data (what bench/results/*.json hold), and the pure
+// functions that turn it into the stdout table, the target verdicts and BENCHMARKS.md.
+
+import type { PollSample } from './poll-child.js';
+import { median } from './measure.js';
+
+export type ContenderId = 'warren-prometheus' | 'warren-management' | 'plugin-detailed' | 'plugin-per-object' | 'full-api-queues';
+
+export const CONTENDERS: ReadonlyArray<{ id: ContenderId; label: string; color: string; dashed: boolean }> = [
+  { id: 'warren-prometheus', label: 'warren (plugin source)', color: '#1b7837', dashed: false },
+  { id: 'warren-management', label: 'warren (management source)', color: '#2166ac', dashed: false },
+  { id: 'plugin-detailed', label: 'plugin /metrics/detailed', color: '#e08214', dashed: true },
+  { id: 'plugin-per-object', label: 'plugin /metrics/per-object', color: '#b2182b', dashed: true },
+  { id: 'full-api-queues', label: 'full /api/queues (kbudde)', color: '#542788', dashed: true },
+];
+
+export interface EndpointSample {
+  wallMs: number;
+  bytes: number;
+  status: number;
+  brokerCpuMs: number;
+}
+
+export interface ContenderResult {
+  id: ContenderId;
+  /** Warren: one sample per poll cycle. */
+  polls?: PollSample[];
+  maxRssMb?: number;
+  /** Broker endpoints: one sample per request. */
+  requests?: EndpointSample[];
+  error?: string;
+}
+
+export interface ScrapeSummary {
+  queueSource: string;
+  intervalS: number;
+  windowS: number;
+  scrapers: number;
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  series: number;
+  expositionBytes: number;
+  errors: number;
+  /** From the daemon's own exposition at the end of the window. */
+  pollDurationS: number;
+  pollRequests: number;
+  pollSkipped: number;
+  pollErrors: number;
+  daemonPeakRssMb: number;
+  error?: string;
+}
+
+export interface SizeResult {
+  queues: number;
+  brokerQueues: number;
+  exchanges: number;
+  queuesWithMessages: number;
+  messages: number;
+  connections: number;
+  channels: number;
+  consumers: number;
+  buildS: number;
+  brokerIdleCpuMsPerS: number;
+  brokerMemMb: number;
+  contenders: ContenderResult[];
+  scrape?: ScrapeSummary;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memGiB: number;
+  os: string;
+  kernel: string;
+  node: string;
+  rabbitmq: string;
+  erlang: string;
+  loadAvgAtStart: number[];
+  otherBrokersAtStart: number;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  durationS: number;
+  command: string;
+  options: { sizes: number[]; connections: number; polls: number; intervalS: number; scrapeSeconds: number; publishRate: number };
+  machine: Machine;
+  sizes: SizeResult[];
+}
+
+/** The numbers a table row shows for one contender at one size (medians over polls/requests). */
+export interface Row {
+  id: ContenderId;
+  label: string;
+  queues: number;
+  wallMs: number;
+  wallMaxMs: number;
+  requests: number;
+  /** Requests of the first poll (it also refreshes the slow inventory tier). */
+  requestsFirst: number;
+  bytes: number;
+  cpuMs: number;
+  maxRssMb: number;
+  renderMs: number;
+  series: number;
+  brokerCpuMs: number;
+  error?: string;
+}
+
+export function rowOf(size: SizeResult, c: ContenderResult): Row {
+  const meta = CONTENDERS.find((x) => x.id === c.id)!;
+  const base = { id: c.id, label: meta.label, queues: size.queues, ...(c.error ? { error: c.error } : {}) };
+  if (c.polls) {
+    const p = c.polls;
+    // Steady state: the polls after the first (which also fetches the inventory and warms the JIT).
+    const steady = p.length > 1 ? p.slice(1) : p;
+    return {
+      ...base,
+      wallMs: median(steady.map((s) => s.cycleMs)),
+      wallMaxMs: Math.max(...p.map((s) => s.cycleMs)),
+      requests: median(steady.map((s) => s.requests)),
+      requestsFirst: p[0]?.requests ?? NaN,
+      bytes: median(steady.map((s) => s.bytes)),
+      cpuMs: median(steady.map((s) => s.cpuMs)),
+      maxRssMb: c.maxRssMb ?? NaN,
+      renderMs: median(steady.map((s) => s.renderMs)),
+      series: median(steady.map((s) => s.series)),
+      brokerCpuMs: median(steady.map((s) => s.brokerCpuMs)),
+    };
+  }
+  const r = c.requests ?? [];
+  return {
+    ...base,
+    wallMs: median(r.map((s) => s.wallMs)),
+    wallMaxMs: r.length ? Math.max(...r.map((s) => s.wallMs)) : NaN,
+    requests: 1,
+    requestsFirst: 1,
+    bytes: median(r.map((s) => s.bytes)),
+    cpuMs: NaN,
+    maxRssMb: NaN,
+    renderMs: NaN,
+    series: NaN,
+    brokerCpuMs: median(r.map((s) => s.brokerCpuMs)),
+  };
+}
+
+export function rows(result: BenchResult): Row[] {
+  return result.sizes.flatMap((s) => CONTENDERS.map((m) => s.contenders.find((c) => c.id === m.id)).filter((c): c is ContenderResult => !!c).map((c) => rowOf(s, c)));
+}
+
+// ---- formatting ----------------------------------------------------------------------
+
+const dash = '–';
+export function fmtMs(v: number): string {
+  if (!Number.isFinite(v)) return dash;
+  if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
+  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
+  return v >= 100 ? `${Math.round(v)} ms` : `${v.toFixed(1)} ms`;
+}
+export function fmtBytes(v: number): string {
+  if (!Number.isFinite(v)) return dash;
+  if (v >= 1048576) return `${(v / 1048576).toFixed(1)} MiB`;
+  if (v >= 1024) return `${(v / 1024).toFixed(0)} KiB`;
+  return `${v} B`;
+}
+const fmtNum = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : dash);
+const fmtMb = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} MiB` : dash);
+
+export const TABLE_HEAD = ['queues', 'contender', 'poll wall (median)', 'max', 'requests (1st)', 'bytes', 'agent CPU', 'peak RSS', 'render', 'series', 'broker CPU'];
+
+export function tableCells(r: Row): string[] {
+  if (r.error && !Number.isFinite(r.wallMs)) return [fmtNum(r.queues), r.label, `failed: ${r.error.slice(0, 80)}`, '', '', '', '', '', '', '', ''];
+  return [
+    fmtNum(r.queues),
+    r.label,
+    fmtMs(r.wallMs),
+    fmtMs(r.wallMaxMs),
+    r.id.startsWith('warren') ? `${fmtNum(r.requests)} (${fmtNum(r.requestsFirst)})` : '1',
+    fmtBytes(r.bytes),
+    fmtMs(r.cpuMs),
+    fmtMb(r.maxRssMb),
+    fmtMs(r.renderMs),
+    fmtNum(r.series),
+    fmtMs(r.brokerCpuMs),
+  ];
+}
+
+export const SCRAPE_HEAD = ['queues', 'series', 'exposition', 'scrapes', 'p50', 'p99', 'max', 'daemon poll', 'skipped', 'poll errors', 'daemon peak RSS'];
+
+export function scrapeCells(s: SizeResult): string[] {
+  const x = s.scrape;
+  if (!x) return [fmtNum(s.queues), dash, dash, dash, dash, dash, dash, dash, dash, dash, dash];
+  if (x.error) return [fmtNum(s.queues), `failed: ${x.error.slice(0, 80)}`, '', '', '', '', '', '', '', '', ''];
+  return [
+    fmtNum(s.queues),
+    fmtNum(x.series),
+    fmtBytes(x.expositionBytes),
+    fmtNum(x.requests),
+    fmtMs(x.p50Ms),
+    fmtMs(x.p99Ms),
+    fmtMs(x.maxMs),
+    fmtMs(x.pollDurationS * 1000),
+    fmtNum(x.pollSkipped),
+    fmtNum(x.pollErrors),
+    fmtMb(x.daemonPeakRssMb),
+  ];
+}
+
+export function textTable(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
+}
+
+export function markdownTable(head: string[], body: string[][]): string {
+  const align = head.map((_, i) => (i <= 1 ? ':--' : '--:'));
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), line(align), ...body.map(line)].join('\n') + '\n';
+}
+
+// ---- targets -------------------------------------------------------------------------
+
+export interface Verdict {
+  target: string;
+  status: 'met' | 'missed' | 'not measured';
+  measured: string;
+}
+
+const find = (result: BenchResult, queues: number, id: ContenderId): Row | undefined => {
+  const s = result.sizes.find((x) => x.queues === queues);
+  const c = s?.contenders.find((x) => x.id === id);
+  return s && c ? rowOf(s, c) : undefined;
+};
+
+function verdict(target: string, ok: boolean | undefined, measured: string): Verdict {
+  return { target, status: ok === undefined ? 'not measured' : ok ? 'met' : 'missed', measured };
+}
+
+/** Every target of issue 7, judged from the numbers (the size nearest the target's when it was not run). */
+export function verdicts(result: BenchResult): Verdict[] {
+  const sizes = result.sizes.map((s) => s.queues);
+  const near = (n: number): number | undefined => (sizes.includes(n) ? n : undefined);
+  const q10 = near(10_000);
+  const q50 = near(50_000);
+  const out: Verdict[] = [];
+
+  for (const id of ['warren-prometheus', 'warren-management'] as const) {
+    const w = q10 ? find(result, q10, id) : undefined;
+    const d = q10 ? find(result, q10, 'plugin-detailed') : undefined;
+    const f = q10 ? find(result, q10, 'full-api-queues') : undefined;
+    const label = CONTENDERS.find((c) => c.id === id)!.label;
+    out.push(
+      verdict(
+        `${label}: poll cycle at 10k queues within 1.5x the plugin's /metrics/detailed`,
+        w && d ? w.wallMs <= 1.5 * d.wallMs : undefined,
+        w && d ? `${fmtMs(w.wallMs)} vs ${fmtMs(d.wallMs)} (${(w.wallMs / d.wallMs).toFixed(2)}x)` : 'no 10k run',
+      ),
+      verdict(
+        `${label}: poll cycle at 10k queues at most 0.5x a full /api/queues`,
+        w && f ? w.wallMs <= 0.5 * f.wallMs : undefined,
+        w && f ? `${fmtMs(w.wallMs)} vs ${fmtMs(f.wallMs)} (${(w.wallMs / f.wallMs).toFixed(2)}x)` : 'no 10k run',
+      ),
+      verdict(`${label}: agent CPU per poll at 10k queues under 300 ms`, w ? w.cpuMs < 300 : undefined, w ? fmtMs(w.cpuMs) : 'no 10k run'),
+    );
+    const w50 = q50 ? find(result, q50, id) : undefined;
+    out.push(verdict(`${label}: peak RSS under 250 MB at 50k queues`, w50 ? w50.maxRssMb < 250 * 1e6 / 1048576 : undefined, w50 ? `${fmtMb(w50.maxRssMb)} (${Math.round((w50.maxRssMb * 1048576) / 1e6)} MB)` : 'no 50k run'));
+    const steady = result.sizes.map((s) => find(result, s.queues, id)?.requests).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const firsts = result.sizes.map((s) => find(result, s.queues, id)?.requestsFirst).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    out.push(
+      verdict(
+        `${label}: broker requests per poll bounded by a constant`,
+        steady.length > 1 ? new Set(steady).size === 1 && new Set(firsts).size === 1 : undefined,
+        `steady ${steady.join(' / ')}; first poll ${firsts.join(' / ')} (at ${sizes.map((n) => fmtNum(n)).join(' / ')} queues)`,
+      ),
+    );
+    const big = q50 ?? Math.max(...sizes);
+    const wb = find(result, big, id);
+    out.push(
+      verdict(
+        `${label}: at ${fmtNum(big)} queues a poll fits a 30 s interval and nothing times out`,
+        wb ? wb.wallMaxMs < 30_000 && !wb.error : undefined,
+        wb ? `slowest poll ${fmtMs(wb.wallMaxMs)}${wb.error ? `; error: ${wb.error}` : ''}` : 'not run',
+      ),
+    );
+  }
+
+  const scr = result.sizes.filter((s) => s.scrape && !s.scrape.error);
+  const over100k = scr.filter((s) => s.scrape!.series >= 100_000);
+  out.push(
+    verdict(
+      '/metrics p99 under 20 ms at 100k series',
+      over100k.length ? over100k.every((s) => s.scrape!.p99Ms < 20) : undefined,
+      over100k.length ? over100k.map((s) => `${fmtMs(s.scrape!.p99Ms)} at ${fmtNum(s.scrape!.series)} series`).join('; ') : `largest exposition ${fmtNum(Math.max(0, ...scr.map((s) => s.scrape!.series)))} series`,
+    ),
+  );
+  const p99s = scr.map((s) => `${fmtMs(s.scrape!.p99Ms)} (${fmtNum(s.queues)} q, ${fmtNum(s.scrape!.series)} series)`);
+  // "Independent of broker size": per-series cost flat, i.e. p99 per 100k series within 2x across sizes.
+  const perSeries = scr.map((s) => s.scrape!.p99Ms / Math.max(1, s.scrape!.series));
+  out.push(
+    verdict(
+      '/metrics latency independent of broker size (no broker call; cost per series flat)',
+      scr.length > 1 ? Math.max(...perSeries) <= 2 * Math.min(...perSeries) : undefined,
+      p99s.join('; '),
+    ),
+  );
+  const d50 = q50 ? result.sizes.find((s) => s.queues === q50)?.scrape : undefined;
+  out.push(
+    verdict(
+      'daemon at 50k queues, 30 s interval: no poll skipped (overlap), no poll error',
+      d50 && !d50.error ? d50.pollSkipped === 0 && d50.pollErrors === 0 && d50.errors === 0 : undefined,
+      d50 ? `skipped ${d50.pollSkipped}, poll errors ${d50.pollErrors}, scrape errors ${d50.errors}, last poll ${fmtMs(d50.pollDurationS * 1000)}` : 'no 50k run',
+    ),
+  );
+  return out;
+}

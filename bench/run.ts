@@ -1,0 +1,404 @@
+// `npm run bench`: warren's cost at OpenStack scale, against the alternatives, on one real
+// broker in one run. For each size (default 1k, 10k, 50k queues; the topology grows in
+// place) it measures
+//   - warren's poll cycle with each queue source, in a child process per source;
+//   - the plugin's /metrics/detailed (queue families) and /metrics/per-object, and a full
+//     /api/queues (what kbudde's exporter fetches on every scrape), timed the same way;
+//   - /metrics latency of `warren run` with two concurrent scrapers;
+// then prints a table and writes bench/results/results.json, bench/results/poll-time.svg
+// and BENCHMARKS.md. Flags: --sizes 1000,10000 --connections 2000 --polls 3
+// --interval 30 --scrape-seconds 35 --publish-rate 5 --out DIR --markdown FILE.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { startBroker, type Broker } from '../test/harness/broker.js';
+import { REPO_ROOT, freePort, listProcesses, sleep } from '../test/harness/util.js';
+import { lineChartSvg } from './chart.js';
+import type { LoadPlan, LoadReady } from './load.js';
+import { renderMarkdown } from './markdown.js';
+import { closeAgent, peakRssMb, processCpuMs, runJsonChild, sampleValue, scrape, startReadyChild, stopChild, timeGet } from './measure.js';
+import type { PollChildPlan, PollChildResult } from './poll-child.js';
+import {
+  CONTENDERS,
+  SCRAPE_HEAD,
+  TABLE_HEAD,
+  rows,
+  scrapeCells,
+  tableCells,
+  textTable,
+  verdicts,
+  type BenchResult,
+  type ContenderResult,
+  type EndpointSample,
+  type Machine,
+  type ScrapeSummary,
+  type SizeResult,
+} from './results.js';
+import { basicAuth, fillQueues, holdsMessages, importQueues, openstackQueues, take, waitForQueueCount, type BenchQueue } from './topology.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLI = join(REPO_ROOT, 'dist/cli.js');
+/** The management API keeps a computed list for this many times its computation time. */
+const MGMT_CACHE_MULTIPLIER = 5;
+
+interface Options {
+  sizes: number[];
+  connections: number;
+  polls: number;
+  perObjectPolls: number;
+  intervalS: number;
+  scrapeSeconds: number;
+  scrapers: number;
+  publishRate: number;
+  out: string;
+  markdown: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string, d: number): number => {
+    const v = get(name);
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: expected a number, got "${v}"`);
+    return n;
+  };
+  for (const a of argv) {
+    if (a.startsWith('--') && !['sizes', 'connections', 'polls', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown'].includes(a.slice(2))) {
+      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --out DIR --markdown FILE`);
+    }
+  }
+  const sizes = (get('sizes') ?? '1000,10000,50000').split(',').map((s) => Number(s.trim().replace(/k$/i, '000')));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('--sizes: comma-separated queue counts of at least 100, e.g. 1000,10000,50000');
+  const polls = Math.max(1, Math.round(num('polls', 3)));
+  const intervalS = num('interval', 30);
+  return {
+    sizes: [...new Set(sizes)].sort((a, b) => a - b),
+    connections: Math.round(num('connections', 2000)),
+    polls,
+    perObjectPolls: Math.max(1, Math.round(num('per-object-polls', polls))),
+    intervalS,
+    scrapeSeconds: num('scrape-seconds', intervalS + 5),
+    scrapers: Math.max(1, Math.round(num('scrapers', 2))),
+    publishRate: num('publish-rate', 5),
+    out: resolve(get('out') ?? join(REPO_ROOT, 'bench/results')),
+    markdown: resolve(get('markdown') ?? join(REPO_ROOT, 'BENCHMARKS.md')),
+  };
+}
+
+const log = (line: string): void => void process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function machineInfo(): Omit<Machine, 'rabbitmq' | 'erlang'> {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  return {
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 1073741824),
+    os: /^PRETTY_NAME="?([^"\n]+)"?$/m.exec(osRelease)?.[1] ?? `${os.type()} ${os.release()}`,
+    kernel: os.release(),
+    node: process.version,
+    loadAvgAtStart: os.loadavg(),
+    otherBrokersAtStart: listProcesses().filter((p) => p.comm === 'beam.smp').length,
+  };
+}
+
+async function getJson<T>(broker: Broker, path: string): Promise<T> {
+  const res = await fetch(`${broker.mgmtUrl}${path}`, { headers: { authorization: basicAuth(broker) }, signal: AbortSignal.timeout(300_000) });
+  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const machine0 = machineInfo();
+  log(`sizes ${opts.sizes.join(', ')} queues, ${opts.connections} connections, ${opts.polls} polls; load average ${machine0.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}, other RabbitMQ nodes: ${machine0.otherBrokersAtStart}`);
+  const tmp = mkdtempSync(join(os.tmpdir(), 'warren-bench-'));
+  let broker: Broker | undefined;
+  let load: ChildProcess | undefined;
+  let daemon: ChildProcess | undefined;
+  const cleanup = async (): Promise<void> => {
+    await stopChild(daemon);
+    await stopChild(load);
+    await broker?.stop().catch(() => undefined);
+    await closeAgent().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  const onSignal = (): void => {
+    log('interrupted: stopping everything');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    log('starting a private RabbitMQ node');
+    broker = await startBroker({
+      name: 'bench',
+      // Only timeouts differ from the defaults: a slow endpoint must finish, not be cut off.
+      extraConfig: [
+        'management.tcp.idle_timeout = 600000',
+        'management.tcp.inactivity_timeout = 600000',
+        'management.tcp.request_timeout = 600000',
+        'prometheus.tcp.idle_timeout = 600000',
+        'prometheus.tcp.inactivity_timeout = 600000',
+        'prometheus.tcp.request_timeout = 600000',
+      ],
+    });
+    const b = broker;
+    const auth = basicAuth(b);
+    const brokerPid = b.pid();
+    const ov0 = await getJson<{ rabbitmq_version: string; erlang_version: string }>(b, '/api/overview');
+    const machine: Machine = { ...machine0, rabbitmq: ov0.rabbitmq_version, erlang: ov0.erlang_version };
+    const passwordFile = join(tmp, 'password');
+    writeFileSync(passwordFile, b.password, { mode: 0o600 });
+    const configFile = (name: string, queueSource: string): string => {
+      const file = join(tmp, `${name}.yml`);
+      writeFileSync(
+        file,
+        stringify({
+          clusters: [{ name: 'bench', url: b.mgmtUrl, user: b.user, passwordFile, prometheusUrl: b.promUrl, queueSource, interval: `${opts.intervalS}s`, timeout: '60s' }],
+        }),
+      );
+      return file;
+    };
+
+    // The management API caches a computed list; no measured request may hit that cache.
+    let cacheFreeAt = 0;
+    const cacheCooldown = async (): Promise<void> => {
+      const wait = cacheFreeAt - Date.now();
+      if (wait > 0) await sleep(wait);
+    };
+    const cacheTouched = (computeMs: number): void => {
+      cacheFreeAt = Math.max(cacheFreeAt, Date.now() + MGMT_CACHE_MULTIPLIER * computeMs + 500);
+    };
+
+    const gen = openstackQueues();
+    const all: BenchQueue[] = [];
+    let consumed = new Set<string>();
+    let loadReady: LoadReady | undefined;
+    let messages = 0;
+    let withMessages = 0;
+    const sizes: SizeResult[] = [];
+
+    for (const size of opts.sizes) {
+      const t0 = Date.now();
+      const fresh = take(gen, size - all.length);
+      const offset = all.length;
+      if (offset === 0) {
+        // Consumers go on the first size's queues (not notifications, not the ones that hold messages).
+        consumed = new Set(
+          fresh
+            .filter((q, i) => q.kind !== 'notification' && i % 10 !== 7)
+            .slice(0, opts.connections)
+            .map((q) => q.name),
+        );
+      }
+      log(`${size} queues: declaring ${fresh.length} more`);
+      await importQueues(b, fresh);
+      await waitForQueueCount(b, size);
+      const fill = fresh.map((q, k) => ({ q, i: offset + k })).filter(({ q, i }) => holdsMessages(i, q, consumed)).map(({ q, i }) => ({ name: q.name, count: 1 + (i % 5) }));
+      messages += await fillQueues(b.amqpUrl, fill);
+      withMessages += fill.length;
+      all.push(...fresh);
+
+      if (!load) {
+        const targets = all.filter((q) => consumed.has(q.name));
+        const plan: LoadPlan = {
+          amqpUrl: b.amqpUrl,
+          connections: opts.connections,
+          consume: targets.map((q) => ({ name: q.name, binary: q.binary, address: q.address })),
+          publishRate: opts.publishRate,
+          publishTo: [...targets.slice(0, 6).map((q) => q.name), 'notifications.info'],
+        };
+        const planFile = join(tmp, 'load.json');
+        writeFileSync(planFile, JSON.stringify(plan));
+        log(`opening ${opts.connections} connections from a separate process`);
+        const started = await startReadyChild<LoadReady>(join(HERE, 'load.js'), [planFile], 20 * 60_000);
+        load = started.child;
+        loadReady = started.ready;
+        log(`${loadReady.connections} connections, ${loadReady.channels} channels, ${loadReady.consumers} consumers open after ${Math.round(loadReady.openMs / 1000)} s`);
+        if (loadReady.failures > 0) log(`warning: ${loadReady.failures} connections failed (${loadReady.firstError ?? ''})`);
+      }
+      const buildS = (Date.now() - t0) / 1000;
+      // Two stats intervals, so the management stats DB knows every new queue and connection.
+      await sleep(12_000);
+
+      const ov = await getJson<{ object_totals: Record<string, number>; queue_totals: Record<string, number> }>(b, '/api/overview');
+      const nodes = await getJson<Array<{ mem_used: number }>>(b, '/api/nodes?columns=mem_used');
+      const cpuA = processCpuMs(brokerPid);
+      await sleep(10_000);
+      const idle = (processCpuMs(brokerPid) - cpuA) / 10;
+      const sr: SizeResult = {
+        queues: size,
+        brokerQueues: ov.object_totals.queues ?? 0,
+        exchanges: ov.object_totals.exchanges ?? 0,
+        queuesWithMessages: withMessages,
+        messages: ov.queue_totals.messages ?? messages,
+        connections: ov.object_totals.connections ?? 0,
+        channels: ov.object_totals.channels ?? 0,
+        consumers: ov.object_totals.consumers ?? 0,
+        buildS,
+        brokerIdleCpuMsPerS: idle,
+        brokerMemMb: (nodes[0]?.mem_used ?? 0) / 1048576,
+        contenders: [],
+      };
+      log(`${sr.brokerQueues} queues, ${sr.connections} connections, ${sr.channels} channels, ${sr.consumers} consumers; built in ${Math.round(buildS)} s; broker idle CPU ${Math.round(idle)} ms/s`);
+
+      const endpoint = async (id: ContenderResult['id'], url: string, n: number, mgmt: boolean): Promise<void> => {
+        const samples: EndpointSample[] = [];
+        let error: string | undefined;
+        for (let i = 0; i < n; i++) {
+          if (mgmt) await cacheCooldown();
+          try {
+            const t = await timeGet(url, { ...(mgmt ? { authorization: auth } : {}), brokerPid });
+            if (t.status !== 200) throw new Error(`HTTP ${t.status}`);
+            samples.push(t);
+            if (mgmt) cacheTouched(t.wallMs);
+          } catch (e) {
+            error = e instanceof Error ? e.message : String(e);
+            break;
+          }
+        }
+        sr.contenders.push({ id, requests: samples, ...(error ? { error } : {}) });
+        const w = samples.map((s) => s.wallMs);
+        log(`  ${CONTENDERS.find((c) => c.id === id)!.label}: ${w.map((x) => Math.round(x)).join(', ')} ms, ${samples[0]?.bytes ?? 0} bytes${error ? `; error ${error}` : ''}`);
+      };
+      const warren = async (id: ContenderResult['id'], source: string): Promise<void> => {
+        await cacheCooldown();
+        const planFile = join(tmp, `poll-${source}.json`);
+        const plan: PollChildPlan = { configFile: configFile(`poll-${source}`, source), polls: opts.polls, gapFactor: MGMT_CACHE_MULTIPLIER, ...(brokerPid ? { brokerPid } : {}) };
+        writeFileSync(planFile, JSON.stringify(plan));
+        try {
+          const r = await runJsonChild<PollChildResult>(join(HERE, 'poll-child.js'), planFile);
+          sr.contenders.push({ id, polls: r.samples, maxRssMb: r.maxRssMb, ...(r.error ? { error: r.error } : {}) });
+          cacheTouched(Math.max(0, ...r.samples.map((s) => s.collectMs)));
+          log(
+            `  ${CONTENDERS.find((c) => c.id === id)!.label}: cycle ${r.samples.map((s) => Math.round(s.cycleMs)).join(', ')} ms, cpu ${r.samples.map((s) => Math.round(s.cpuMs)).join(', ')} ms, ` +
+              `requests ${r.samples.map((s) => s.requests).join(', ')}, series ${r.samples.at(-1)?.series ?? 0}, peak RSS ${Math.round(r.maxRssMb)} MiB${r.error ? `; error ${r.error}` : ''}`,
+          );
+        } catch (e) {
+          sr.contenders.push({ id, error: e instanceof Error ? e.message : String(e) });
+          log(`  ${id}: failed: ${(e as Error).message}`);
+        }
+      };
+
+      await endpoint('plugin-detailed', `${b.promUrl}/metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count`, opts.polls, false);
+      await endpoint('plugin-per-object', `${b.promUrl}/metrics/per-object`, opts.perObjectPolls, false);
+      await warren('warren-prometheus', 'prometheus');
+      await endpoint('full-api-queues', `${b.mgmtUrl}/api/queues`, opts.polls, true);
+      await warren('warren-management', 'management');
+
+      if (opts.scrapeSeconds > 0) {
+        await cacheCooldown();
+        const port = await freePort();
+        log(`  warren run: ${opts.scrapers} scrapers on /metrics for ${opts.scrapeSeconds} s`);
+        daemon = spawn(process.execPath, [CLI, 'run', '--config', configFile('daemon', 'management'), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        const base = `http://127.0.0.1:${port}`;
+        let summary: ScrapeSummary;
+        try {
+          const deadline = Date.now() + 5 * 60_000;
+          for (;;) {
+            const h = await fetch(`${base}/healthz`).then((r) => r.status).catch(() => 0);
+            if (h === 200) break;
+            if (Date.now() > deadline) throw new Error('warren run did not complete a poll within 5 min');
+            if (daemon.exitCode !== null) throw new Error(`warren run exited ${daemon.exitCode}`);
+            await sleep(200);
+          }
+          const s = await scrape(`${base}/metrics`, opts.scrapers, opts.scrapeSeconds * 1000);
+          summary = {
+            queueSource: 'management',
+            intervalS: opts.intervalS,
+            windowS: opts.scrapeSeconds,
+            scrapers: opts.scrapers,
+            requests: s.requests,
+            p50Ms: s.p50Ms,
+            p99Ms: s.p99Ms,
+            maxMs: s.maxMs,
+            series: sampleValue(s.lastBody, 'warren_series'),
+            expositionBytes: s.bytes,
+            errors: s.errors,
+            pollDurationS: sampleValue(s.lastBody, 'warren_poll_duration_seconds'),
+            pollRequests: sampleValue(s.lastBody, 'warren_poll_requests'),
+            pollSkipped: sampleValue(s.lastBody, 'warren_poll_skipped_total'),
+            pollErrors: sampleValue(s.lastBody, 'warren_poll_errors_total'),
+            daemonPeakRssMb: peakRssMb(daemon.pid),
+          };
+        } catch (e) {
+          summary = {
+            queueSource: 'management', intervalS: opts.intervalS, windowS: opts.scrapeSeconds, scrapers: opts.scrapers, requests: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN,
+            series: NaN, expositionBytes: 0, errors: 0, pollDurationS: NaN, pollRequests: NaN, pollSkipped: NaN, pollErrors: NaN, daemonPeakRssMb: NaN,
+            error: e instanceof Error ? e.message : String(e),
+          };
+        }
+        await stopChild(daemon);
+        daemon = undefined;
+        cacheTouched(Number.isFinite(summary.pollDurationS) ? summary.pollDurationS * 1000 : 0);
+        sr.scrape = summary;
+        log(`  /metrics: ${summary.requests} scrapes, p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms, max ${summary.maxMs.toFixed(1)} ms, ${summary.series} series${summary.error ? `; error ${summary.error}` : ''}`);
+      }
+      sizes.push(sr);
+    }
+
+    const result: BenchResult = {
+      startedAt: new Date(started).toISOString(),
+      durationS: (Date.now() - started) / 1000,
+      command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+      options: { sizes: opts.sizes, connections: opts.connections, polls: opts.polls, intervalS: opts.intervalS, scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate },
+      machine,
+      sizes,
+    };
+    writeOutputs(result, opts);
+  } finally {
+    log('stopping the client load, the broker and everything else started');
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function writeOutputs(result: BenchResult, opts: Options): void {
+  mkdirSync(opts.out, { recursive: true });
+  const jsonFile = join(opts.out, 'results.json');
+  writeFileSync(jsonFile, JSON.stringify(result, null, 2) + '\n');
+  const svgFile = join(opts.out, 'poll-time.svg');
+  const svg = lineChartSvg(
+    `Poll time against queue count (${result.options.connections} connections)`,
+    'queues (log scale)',
+    'wall time per poll or request (log scale)',
+    CONTENDERS.map((c) => ({
+      label: c.label,
+      color: c.color,
+      dashed: c.dashed,
+      points: rows(result).filter((r) => r.id === c.id).map((r) => ({ x: r.queues, y: r.wallMs })),
+    })),
+  );
+  writeFileSync(svgFile, svg);
+
+  const table = textTable(TABLE_HEAD, rows(result).map(tableCells));
+  const scrapeTable = textTable(SCRAPE_HEAD, result.sizes.map(scrapeCells));
+  const v = verdicts(result);
+  process.stdout.write(`\nPoll cost\n${table}\n/metrics from warren's cache\n${scrapeTable}\nTargets\n`);
+  for (const x of v) process.stdout.write(`  [${x.status === 'met' ? 'met' : x.status === 'missed' ? 'MISSED' : '--'}] ${x.target}: ${x.measured}\n`);
+
+  const analysisFile = join(REPO_ROOT, 'bench/analysis.md');
+  const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '';
+  const mdDir = dirname(opts.markdown);
+  writeFileSync(opts.markdown, renderMarkdown(result, { chartPath: relative(mdDir, svgFile), jsonPath: relative(mdDir, jsonFile), analysis }));
+  process.stdout.write(`\nwrote ${jsonFile}, ${svgFile}, ${opts.markdown}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
