@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm ci --no-audit --no-fund --loglevel=error
 npm run build
+# Tests, harness, scripts and benchmark are type-checked too (tsconfig.json covers src/ only).
+npm run typecheck
 
 results=$(mktemp -d)
 status=0

@@ -53,8 +53,12 @@ export const clusterSchema = z
     password: z.string().optional(),
     passwordFile: z.string().optional(),
     prometheusUrl: httpUrl.optional(),
-    /** auto: the plugin's /metrics/detailed where it answers, else the management API. */
+    /**
+     * auto: the plugin's /metrics/detailed where it answers and the broker holds at least
+     * pluginMinQueues queues, else the management API (which also gives per-queue counters).
+     */
     queueSource: z.enum(['auto', 'management', 'prometheus']).default('auto'),
+    pluginMinQueues: z.number().int().nonnegative().default(2000),
     interval: duration.prefault('30s'),
     inventoryInterval: duration.prefault('5m'),
     timeout: duration.prefault('20s'),

@@ -20,6 +20,7 @@ import { stringify } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import type { Severity } from './types.js';
 import { catalogue } from './catalogue.js';
+import { CRITICAL_HOST_TOPICS } from './catalogue/openstack.js';
 
 /** Where the `runbook_url` annotation points: the README section of each rule (`#rule-<id>`). */
 export const RUNBOOK_BASE = 'https://github.com/warren/warren/blob/main/README.md';
@@ -220,8 +221,6 @@ function range(seconds: number): string {
   return formatDuration(seconds * 1000);
 }
 
-/** Per-host RPC topics whose unconsumed queue is critical (as the catalogue's hostQueueUnconsumed). */
-export const CRITICAL_HOST_TOPICS: readonly string[] = ['compute', 'compute-alt', 'cinder-volume'];
 
 // One fault, one alert, as in the catalogue (src/rules/catalogue/queues.ts): the generic
 // queue rules leave a queue alone when an OpenStack rule owns the symptom for its kind.

@@ -145,12 +145,12 @@ export interface ConsumerInfo {
   prefetch: number;
 }
 
+/** Channels summed over the connections of one vhost, user and connection state. */
 export interface ChannelGroup {
   vhost: string;
   user: string;
   state: string;
   count: number;
-  unacked: number;
 }
 
 export interface PolicyInfo {

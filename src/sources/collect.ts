@@ -14,7 +14,6 @@ import type {
 } from '../snapshot/types.js';
 import { SourceError, type HttpClient, type RequestCounter } from './http.js';
 import {
-  parseChannels,
   parseConnections,
   parseConsumers,
   parseExchanges,
@@ -44,7 +43,6 @@ const NODE_COLUMNS = [
 const CONNECTION_COLUMNS = 'name,vhost,user,node,state,channels,channel_max,peer_host,peer_port,connected_at,timeout,client_properties,user_provided_name';
 const EXCHANGE_COLUMNS = 'name,vhost,type,durable,message_stats.publish_in,message_stats.publish_out';
 const VHOST_COLUMNS = 'name,messages,messages_ready,messages_unacknowledged';
-const CHANNEL_COLUMNS = 'vhost,user,state,messages_unacknowledged';
 const CONSUMER_COLUMNS = 'queue,channel_details,ack_required,prefetch_count';
 
 /** The slow tier: refreshed every inventoryInterval, carried over between polls. */
@@ -53,7 +51,6 @@ export interface Inventory {
   policies: PolicyInfo[];
   users: UserInfo[];
   consumers: ConsumerInfo[];
-  channels: ChannelGroup[];
 }
 
 /** What one cluster's collector remembers between polls. */
@@ -103,7 +100,7 @@ export async function collect(
 
   const inventoryDue = !state.inventory || startedAt - state.inventory.takenAt >= cfg.inventoryInterval;
   const [queueResult, connections, exchanges, vhosts, inventory] = await Promise.all([
-    collectQueues(cfg, http, state, statsDisabled, runningNodes, counter, api, now, warnings),
+    collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, counter, api, now, warnings),
     api(`/api/connections?columns=${CONNECTION_COLUMNS}`).then(parseConnections),
     optional(`/api/exchanges?columns=${EXCHANGE_COLUMNS}`, parseExchanges, []),
     optional(`/api/vhosts?columns=${VHOST_COLUMNS}`, parseVhosts, []),
@@ -113,9 +110,7 @@ export async function collect(
           // Listing users needs the administrator tag; a monitoring user gets 403, which is fine.
           optional('/api/users?columns=name,tags', parseUsers, state.inventory?.users ?? []),
           optional(`/api/consumers?columns=${CONSUMER_COLUMNS}`, parseConsumers, state.inventory?.consumers ?? []),
-          // /api/channels answers 400 when stats are disabled.
-          statsDisabled ? Promise.resolve([]) : optional(`/api/channels?columns=${CHANNEL_COLUMNS}`, parseChannels, state.inventory?.channels ?? []),
-        ]).then(([policies, users, consumers, channels]): Inventory => ({ takenAt: startedAt, policies, users, consumers, channels }))
+        ]).then(([policies, users, consumers]): Inventory => ({ takenAt: startedAt, policies, users, consumers }))
       : Promise.resolve(state.inventory!),
   ]);
 
@@ -147,7 +142,7 @@ export async function collect(
     exchanges,
     connections: conns,
     consumers: inventory.consumers,
-    channels: inventory.channels,
+    channels: channelGroups(conns),
     policies: inventory.policies,
     users: inventory.users,
     totals: overview.totals,
@@ -169,15 +164,20 @@ async function collectQueues(
   http: HttpClient,
   state: CollectorState,
   statsDisabled: boolean,
+  queueCount: number,
   runningNodes: string[],
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
   now: () => number,
   warnings: string[],
 ): Promise<{ queues: RawQueue[]; source: 'management' | 'prometheus'; pluginFailedAt: number | null }> {
+  // auto: below pluginMinQueues the management API is cheap and gives more (per-queue
+  // counters for rates, idle_since); above it the plugin is several times cheaper.
   const pluginAllowed =
     cfg.queueSource === 'prometheus' ||
-    (cfg.queueSource === 'auto' && (state.pluginFailedAt === null || now() - state.pluginFailedAt > PLUGIN_RETRY_MS));
+    (cfg.queueSource === 'auto' &&
+      queueCount >= cfg.pluginMinQueues &&
+      (state.pluginFailedAt === null || now() - state.pluginFailedAt > PLUGIN_RETRY_MS));
   if (pluginAllowed) {
     try {
       const queues = await queuesFromPlugin(cfg, http, runningNodes, counter, api);
@@ -228,6 +228,21 @@ async function queuesFromPlugin(
     // who leads; leave replication unknown rather than report every queue under-replicated.
     return merged.type === 'quorum' && merged.online.length === 0 ? { ...merged, members: [] } : merged;
   });
+}
+
+/**
+ * Channels by vhost, user and connection state, from the connections list every poll:
+ * /api/channels lists every channel (heavy on big brokers) and is gone when stats are off.
+ */
+function channelGroups(connections: readonly ConnectionInfo[]): ChannelGroup[] {
+  const groups = new Map<string, ChannelGroup>();
+  for (const c of connections) {
+    const key = `${c.vhost}\u0000${c.user}\u0000${c.state}`;
+    const g = groups.get(key) ?? { vhost: c.vhost, user: c.user, state: c.state, count: 0 };
+    g.count += c.channels;
+    groups.set(key, g);
+  }
+  return [...groups.values()];
 }
 
 /** The plugin's default: the management host, port 15692 (same scheme). */

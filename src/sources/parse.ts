@@ -3,7 +3,6 @@
 // default, and only a wrong top-level shape is an error.
 import type {
   BrokerInfo,
-  ChannelGroup,
   ConsumerInfo,
   ExchangeInfo,
   NodeInfo,
@@ -215,21 +214,6 @@ export function parseConsumers(v: unknown): ConsumerInfo[] {
       prefetch: num(c.prefetch_count),
     };
   });
-}
-
-export function parseChannels(v: unknown): ChannelGroup[] {
-  const groups = new Map<string, ChannelGroup>();
-  for (const c of list(v, '/api/channels')) {
-    const vhost = str(c.vhost, '/');
-    const user = str(c.user);
-    const state = str(c.state, 'running');
-    const key = `${vhost}\u0000${user}\u0000${state}`;
-    const g = groups.get(key) ?? { vhost, user, state, count: 0, unacked: 0 };
-    g.count++;
-    g.unacked += num(c.messages_unacknowledged);
-    groups.set(key, g);
-  }
-  return [...groups.values()];
 }
 
 export function parseExchanges(v: unknown): ExchangeInfo[] {

@@ -20,7 +20,8 @@ import {
 } from '../helpers.js';
 
 /** Topics whose host being down stops instance or volume operations on it: critical (B3). */
-const CRITICAL_HOST_TOPICS: ReadonlySet<string> = new Set(['compute', 'compute-alt', 'cinder-volume']);
+/** Per-host topics whose loss is critical: an instance or volume operation on that host hangs. */
+export const CRITICAL_HOST_TOPICS: readonly string[] = ['compute', 'compute-alt', 'cinder-volume'];
 
 /** A per-host RPC queue of a real host; heat's per-process engine_id queues are orphans instead. */
 function isHostQueue(q: QueueInfo): boolean {
@@ -91,7 +92,7 @@ export const hostQueueUnconsumed = defineRule({
             messages: q.messages,
             idleSeconds: idle,
           },
-          { severity: CRITICAL_HOST_TOPICS.has(q.role.topic) ? 'critical' : 'warning', remedy, labels: queueLabels(q) },
+          { severity: CRITICAL_HOST_TOPICS.includes(q.role.topic) ? 'critical' : 'warning', remedy, labels: queueLabels(q) },
         ),
       );
     }
