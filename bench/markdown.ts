@@ -1,6 +1,7 @@
 // BENCHMARKS.md from a BenchResult plus the hand-written analysis (bench/analysis.md).
 
 import {
+  CONTENDERS,
   SCRAPE_HEAD,
   TABLE_HEAD,
   fmtBytes,
@@ -8,6 +9,7 @@ import {
   rows,
   scrapeCells,
   tableCells,
+  traceTable,
   verdicts,
   type BenchResult,
 } from './results.js';
@@ -65,7 +67,7 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
   out.push('## Poll cost', '');
   out.push(markdownTable(TABLE_HEAD, rows(r).map(tableCells)));
   out.push(
-    '- **poll wall**: warren: one full cycle as the daemon runs it after a tick (collect from the broker, OpenStack view, rules, alert state, render), median of the polls after the first (the first also refreshes the 5-minute inventory tier and warms the JIT; its request count is in brackets; "max" includes it). Broker endpoints: one GET, to the last byte, median.',
+    `- **poll wall**: warren: one full cycle as the daemon runs it after a tick (collect from the broker, OpenStack view, rules, alert state, render), median of ${r.options.polls} measured polls; **of which collect**: the broker requests, JSON parse and classification. Before the measured polls each warren process runs ${r.options.warmup} unmeasured ones on a simulated ${r.options.intervalS} s clock, so the measured polls run in the daemon's steady state (a full 6-minute history in memory, alerts past their \`for\`, rates known). **requests (inventory poll)**: a poll that also refreshes the 5-minute inventory tier (policies, users, consumers). Broker endpoints: one GET, to the last byte, median of ${r.options.polls}.`,
     '- **bytes**: response bytes from the broker (no compression, as warren asks).',
     '- **agent CPU / peak RSS**: user+system CPU of warren\'s process over the cycle, and its peak resident set; each warren source runs in its own process.',
     '- **broker CPU**: the beam.smp process\'s CPU time during the request or the collect (all schedulers), which includes its background work (stats collection, 2k connections\' heartbeats): idle, the broker used ' +
@@ -75,6 +77,13 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
     '',
   );
   out.push(`![poll time against queue count](${opts.chartPath})`, '');
+  for (const id of ['warren-prometheus', 'warren-management'] as const) {
+    const t = traceTable(r, id);
+    if (t.body.length === 0) continue;
+    out.push(`### Inside warren's poll: ${CONTENDERS.find((c) => c.id === id)!.label}`, '');
+    out.push('The last measured poll at each size: each broker request (wall time to the last byte, when it started into the poll, response size), then the phases of the cycle.', '');
+    out.push(markdownTable(t.head, t.body));
+  }
 
   out.push('## /metrics from warren\'s cache', '');
   const s0 = r.sizes.find((s) => s.scrape)?.scrape;

@@ -124,12 +124,16 @@ export interface ScrapeResult {
   errors: number;
   /** The last exposition, for the series count and warren's self-metrics. */
   lastBody: string;
+  /** Each scrape: start (ms into the window) and latency (ms). */
+  timeline: Array<[number, number]>;
 }
 
 /** `scrapers` clients each GET `url` back to back for `durationMs`; latency is to the last byte. */
 export async function scrape(url: string, scrapers: number, durationMs: number): Promise<ScrapeResult> {
   const pool = new Agent({ connections: scrapers, keepAliveTimeout: 60_000 });
   const latencies: number[] = [];
+  const timeline: Array<[number, number]> = [];
+  const w0 = performance.now();
   let errors = 0;
   let bytes = 0;
   const end = Date.now() + durationMs;
@@ -142,6 +146,7 @@ export async function scrape(url: string, scrapers: number, durationMs: number):
         // Count bytes only: decoding 10+ MB into a string would add the scraper's own time.
         for await (const chunk of res.body) n += (chunk as Buffer).length;
         latencies.push(performance.now() - t0);
+        timeline.push([Math.round(t0 - w0), Math.round((performance.now() - t0) * 10) / 10]);
         if (res.statusCode !== 200) errors++;
         bytes = n;
       } catch {
@@ -153,7 +158,7 @@ export async function scrape(url: string, scrapers: number, durationMs: number):
   const last = await request(url, { dispatcher: pool });
   const lastBody = await last.body.text();
   await pool.close();
-  return { requests: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100), bytes, errors, lastBody };
+  return { requests: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100), bytes, errors, lastBody, timeline };
 }
 
 /** The value of an unlabelled-or-labelled sample `name{...} v` in an exposition, first match. */

@@ -1,22 +1,11 @@
-// One warren poll loop in a process of its own, so CPU time (process.cpuUsage) and peak
-// RSS (resourceUsage().maxRSS) are the agent's alone. Each cycle does what the daemon does
-// after a tick (src/server/agent.ts): collect, history, OpenStack view, rules, alert
-// state, render. Input: a JSON file (argv[2]) of PollChildPlan. Output: one JSON line.
+// warren's poll loop against the real broker, in a process of its own, so CPU time
+// (process.cpuUsage) and peak RSS (resourceUsage().maxRSS) are the agent's alone.
+// Input: a JSON file (argv[2]) of PollChildPlan. Output: one JSON line (PollChildResult).
 
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/index.js';
-import { renderMetrics } from '../src/metrics/render.js';
-import { buildTopicTable, openstackView } from '../src/openstack/index.js';
-import { activeAlerts, emptyAlertState, stepAlerts } from '../src/rules/alerts.js';
-import { catalogue } from '../src/rules/catalogue.js';
-import { evaluateAll } from '../src/rules/evaluate.js';
-import { emptyLearned, learn } from '../src/rules/learn.js';
-import { thresholdLookup } from '../src/rules/thresholds.js';
-import { appendHistory } from '../src/snapshot/history.js';
-import type { PollStatus } from '../src/snapshot/poller.js';
-import type { Snapshot } from '../src/snapshot/types.js';
-import { collect, initialCollectorState } from '../src/sources/collect.js';
-import { createHttpClient } from '../src/sources/http.js';
+import { createHttpClient, type HttpClient, type RequestCounter } from '../src/sources/http.js';
+import { cycleRunner, type CycleTimes } from './cycle.js';
 import { processCpuMs } from './proc.js';
 
 export interface PollChildPlan {
@@ -30,27 +19,30 @@ export interface PollChildPlan {
   gapFactor: number;
   /** The broker's beam.smp pid, to charge its CPU time during each collect. */
   brokerPid?: number;
+  /**
+   * Unmeasured polls first, back to back and a simulated minute apart, so the measured ones
+   * run in the daemon's steady state: a full history window (the history keeps one Snapshot
+   * a minute beyond the newest two, so its size is that of a long-running daemon) and
+   * alerts past their `for` (their series).
+   */
+  warmup: number;
 }
 
-export interface PollSample {
-  /** The whole cycle: collect + view + rules + render. */
-  cycleMs: number;
-  collectMs: number;
-  viewMs: number;
-  rulesMs: number;
-  renderMs: number;
-  /** User + system CPU of this process over the cycle (all threads). */
-  cpuMs: number;
+/** One broker request of a poll: when it started (ms into the collect), how long to the last byte, JSON.parse time. */
+export interface RequestTrace {
+  path: string;
+  startMs: number;
+  wallMs: number;
+  bytes: number;
+  parseMs: number;
+}
+
+export interface PollSample extends CycleTimes {
+  /** An unmeasured warm-up poll (kept for its request count and memory, not in medians). */
+  warmup: boolean;
   /** The broker's CPU time during the collect (all schedulers; includes its background work). */
   brokerCpuMs: number;
-  requests: number;
-  bytes: number;
-  series: number;
-  expositionBytes: number;
-  queues: number;
-  queueSource: string;
-  inventory: boolean;
-  heapUsedMb: number;
+  trace: RequestTrace[];
 }
 
 export interface PollChildResult {
@@ -60,81 +52,74 @@ export interface PollChildResult {
   error?: string;
 }
 
-const ms = (t0: number) => performance.now() - t0;
+/** Path plus the query's first parameter name, without columns lists: `/api/queues?disable_stats`. */
+function shortPath(url: string): string {
+  const u = new URL(url);
+  const first = [...u.searchParams.keys()].find((k) => k !== 'columns');
+  return u.pathname + (first ? `?${first}` : '');
+}
+
+/** The client collect() is given, recording each request's timing (same requests, same parse). */
+function tracing(inner: HttpClient, sink: () => { trace: RequestTrace[]; t0: number }): HttpClient {
+  const fetchText = async (url: string, counter: RequestCounter, opts?: { auth?: boolean; signal?: AbortSignal }) => {
+    const t0 = performance.now();
+    // Concurrent requests share the poll's counter: count this one apart, then add it in.
+    const own: RequestCounter = { requests: 0, bytes: 0 };
+    let text: string;
+    try {
+      text = await inner.getText(url, own, opts);
+    } finally {
+      counter.requests += own.requests;
+      counter.bytes += own.bytes;
+    }
+    const s = sink();
+    const entry: RequestTrace = { path: shortPath(url), startMs: t0 - s.t0, wallMs: performance.now() - t0, bytes: own.bytes, parseMs: 0 };
+    s.trace.push(entry);
+    return { text, entry };
+  };
+  return {
+    lifetime: inner.lifetime,
+    close: () => inner.close(),
+    getText: async (url, counter, opts) => (await fetchText(url, counter, opts)).text,
+    async getJson(url, counter, opts) {
+      const { text, entry } = await fetchText(url, counter, opts);
+      const t0 = performance.now();
+      const value = JSON.parse(text) as unknown;
+      entry.parseMs = performance.now() - t0;
+      return value;
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const plan = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as PollChildPlan;
   const config = loadConfig({ config: plan.configFile });
   const cfg = config.clusters[0]!;
-  const http = createHttpClient({ user: cfg.user, password: cfg.password, timeoutMs: cfg.timeout, maxBodyBytes: cfg.maxBodyBytes, tls: cfg.tls });
-  const topics = buildTopicTable(config.openstack.topics);
-  const lookup = thresholdLookup(cfg.rules, catalogue);
-  let collector = initialCollectorState();
-  let history: Snapshot[] = [];
-  let learned = emptyLearned();
-  let alerts = emptyAlertState();
+  const inner = createHttpClient({ user: cfg.user, password: cfg.password, timeoutMs: cfg.timeout, maxBodyBytes: cfg.maxBodyBytes, tls: cfg.tls });
+  let current = { trace: [] as RequestTrace[], t0: 0 };
+  const http = tracing(inner, () => current);
+  let brokerAtStart = NaN;
+  let brokerCpuMs = NaN;
+  // The daemon's clock: one interval per poll, however the benchmark spaces the polls in real
+  // time, so history thinning, rates and alert `for` durations behave as in a 30 s daemon.
+  let clock = Date.now();
+  const cycle = cycleRunner(cfg, config.openstack, http, {
+    now: () => clock,
+    // The broker's share is charged during the collect only; the rest of the cycle is warren's own work.
+    afterCollect: () => (brokerCpuMs = processCpuMs(plan.brokerPid) - brokerAtStart),
+  });
   const samples: PollSample[] = [];
   let error: string | undefined;
-
   try {
-    for (let i = 0; i < plan.polls; i++) {
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      const b0 = processCpuMs(plan.brokerPid);
-      const r = await collect(cfg, http, collector, { topics, openstack: config.openstack });
-      const collectMs = ms(t0);
-      const brokerCpuMs = processCpuMs(plan.brokerPid) - b0;
-      collector = r.state;
-      const snapshot = r.snapshot;
-      history = appendHistory(history, snapshot);
-
-      const t1 = performance.now();
-      const view = openstackView(snapshot);
-      const viewMs = ms(t1);
-
-      const t2 = performance.now();
-      const now = Date.now();
-      const evaluation = evaluateAll({ now, snapshot, history, learned, oneShot: false }, lookup);
-      learned = learn(learned, snapshot);
-      alerts = stepAlerts(alerts, evaluation.findings, now, snapshot.cluster, catalogue).state;
-      const rulesMs = ms(t2);
-
-      const t3 = performance.now();
-      const status: PollStatus = {
-        latest: snapshot,
-        history,
-        lastAttemptAt: now,
-        lastSuccessAt: now,
-        lastError: null,
-        consecutiveFailures: 0,
-        skipped: 0,
-        errors: 0,
-        clusterLabel: snapshot.cluster,
-      };
-      const { text, series } = renderMetrics(
-        [{ status, intervalMs: cfg.interval, expectedNodes: cfg.expectedNodes ?? learned.maxNodes, view, alerts: activeAlerts(alerts) }],
-        { version: 'bench', notifications: [], now: Date.now() },
-      );
-      const renderMs = ms(t3);
-      const cpu = process.cpuUsage(cpu0);
-      samples.push({
-        cycleMs: ms(t0),
-        collectMs,
-        viewMs,
-        rulesMs,
-        renderMs,
-        cpuMs: (cpu.user + cpu.system) / 1000,
-        brokerCpuMs,
-        requests: snapshot.poll.requests,
-        bytes: snapshot.poll.bytes,
-        series,
-        expositionBytes: Buffer.byteLength(text),
-        queues: snapshot.queues.length,
-        queueSource: snapshot.poll.queueSource,
-        inventory: snapshot.poll.inventoryRefreshed,
-        heapUsedMb: process.memoryUsage().heapUsed / 1048576,
-      });
-      if (i < plan.polls - 1) await new Promise((res) => setTimeout(res, plan.gapFactor * collectMs + 500));
+    const total = plan.warmup + plan.polls;
+    for (let i = 0; i < total; i++) {
+      const warmup = i < plan.warmup;
+      clock += warmup ? Math.max(cfg.interval, 60_000) : cfg.interval;
+      current = { trace: [], t0: performance.now() };
+      brokerAtStart = processCpuMs(plan.brokerPid);
+      const t = await cycle();
+      samples.push({ ...t, warmup, brokerCpuMs, trace: current.trace });
+      if (i >= plan.warmup - 1 && i < total - 1) await new Promise((res) => setTimeout(res, plan.gapFactor * t.collectMs + 500));
     }
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);

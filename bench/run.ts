@@ -49,6 +49,7 @@ interface Options {
   sizes: number[];
   connections: number;
   polls: number;
+  warmup: number;
   perObjectPolls: number;
   intervalS: number;
   scrapeSeconds: number;
@@ -56,6 +57,8 @@ interface Options {
   publishRate: number;
   out: string;
   markdown: string;
+  /** Write a V8 CPU profile of every warren poll child to <out>/profiles. */
+  profile: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -71,8 +74,9 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   for (const a of argv) {
-    if (a.startsWith('--') && !['sizes', 'connections', 'polls', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown'].includes(a.slice(2))) {
-      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --out DIR --markdown FILE`);
+    if (a === '--profile') continue;
+    if (a.startsWith('--') && !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown'].includes(a.slice(2))) {
+      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --out DIR --markdown FILE --profile`);
     }
   }
   const sizes = (get('sizes') ?? '1000,10000,50000').split(',').map((s) => Number(s.trim().replace(/k$/i, '000')));
@@ -83,6 +87,8 @@ function parseArgs(argv: string[]): Options {
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
     connections: Math.round(num('connections', 2000)),
     polls,
+    // History window (6 min) at one Snapshot a minute, plus one.
+    warmup: Math.round(num('warmup', 7)),
     perObjectPolls: Math.max(1, Math.round(num('per-object-polls', polls))),
     intervalS,
     scrapeSeconds: num('scrape-seconds', intervalS + 5),
@@ -90,6 +96,7 @@ function parseArgs(argv: string[]): Options {
     publishRate: num('publish-rate', 5),
     out: resolve(get('out') ?? join(REPO_ROOT, 'bench/results')),
     markdown: resolve(get('markdown') ?? join(REPO_ROOT, 'BENCHMARKS.md')),
+    profile: argv.includes('--profile'),
   };
 }
 
@@ -257,6 +264,8 @@ async function main(): Promise<void> {
         const samples: EndpointSample[] = [];
         let error: string | undefined;
         for (let i = 0; i < n; i++) {
+          // A request slower than 10 s is measured twice at most: each costs the broker that long (plus a cache cooldown).
+          if (i >= 2 && samples.some((x) => x.wallMs > 10_000)) break;
           if (mgmt) await cacheCooldown();
           try {
             const t = await timeGet(url, { ...(mgmt ? { authorization: auth } : {}), brokerPid });
@@ -273,28 +282,41 @@ async function main(): Promise<void> {
         log(`  ${CONTENDERS.find((c) => c.id === id)!.label}: ${w.map((x) => Math.round(x)).join(', ')} ms, ${samples[0]?.bytes ?? 0} bytes${error ? `; error ${error}` : ''}`);
       };
       const warren = async (id: ContenderResult['id'], source: string): Promise<void> => {
-        await cacheCooldown();
+        // Only the management source's stats-augmented /api/queues can hit the queue cache.
+        if (source === 'management') await cacheCooldown();
         const planFile = join(tmp, `poll-${source}.json`);
-        const plan: PollChildPlan = { configFile: configFile(`poll-${source}`, source), polls: opts.polls, gapFactor: MGMT_CACHE_MULTIPLIER, ...(brokerPid ? { brokerPid } : {}) };
+        const plan: PollChildPlan = { configFile: configFile(`poll-${source}`, source), polls: opts.polls, warmup: opts.warmup, gapFactor: MGMT_CACHE_MULTIPLIER, ...(brokerPid ? { brokerPid } : {}) };
         writeFileSync(planFile, JSON.stringify(plan));
         try {
-          const r = await runJsonChild<PollChildResult>(join(HERE, 'poll-child.js'), planFile);
+          const profiles = join(opts.out, 'profiles');
+          if (opts.profile) mkdirSync(profiles, { recursive: true });
+          const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=poll-${source}-${size}.cpuprofile`] : [];
+          const r = await runJsonChild<PollChildResult>(join(HERE, 'poll-child.js'), planFile, { nodeArgs });
           sr.contenders.push({ id, polls: r.samples, maxRssMb: r.maxRssMb, ...(r.error ? { error: r.error } : {}) });
           cacheTouched(Math.max(0, ...r.samples.map((s) => s.collectMs)));
+          const m = r.samples.filter((s) => !s.warmup);
           log(
-            `  ${CONTENDERS.find((c) => c.id === id)!.label}: cycle ${r.samples.map((s) => Math.round(s.cycleMs)).join(', ')} ms, cpu ${r.samples.map((s) => Math.round(s.cpuMs)).join(', ')} ms, ` +
+            `  ${CONTENDERS.find((c) => c.id === id)!.label}: cycle ${m.map((s) => Math.round(s.cycleMs)).join(', ')} ms, cpu ${m.map((s) => Math.round(s.cpuMs)).join(', ')} ms, ` +
               `requests ${r.samples.map((s) => s.requests).join(', ')}, series ${r.samples.at(-1)?.series ?? 0}, peak RSS ${Math.round(r.maxRssMb)} MiB${r.error ? `; error ${r.error}` : ''}`,
           );
+          const last = r.samples.at(-1);
+          if (last) {
+            log(`    last cycle: collect ${Math.round(last.collectMs)} ms, view ${Math.round(last.viewMs)} ms, rules ${Math.round(last.rulesMs)} ms, render ${Math.round(last.renderMs)} ms`);
+            for (const t of last.trace) log(`    ${t.path}: start ${Math.round(t.startMs)} ms, ${Math.round(t.wallMs)} ms, ${t.bytes} bytes, parse ${t.parseMs.toFixed(1)} ms`);
+          }
         } catch (e) {
           sr.contenders.push({ id, error: e instanceof Error ? e.message : String(e) });
           log(`  ${id}: failed: ${(e as Error).message}`);
         }
       };
 
+      // The management API's queue cache must have expired before each stats-augmented
+      // /api/queues (full, or warren's management source): the plugin endpoints and the
+      // plugin-source poll, which do not touch that cache, run in between.
+      await endpoint('full-api-queues', `${b.mgmtUrl}/api/queues`, opts.polls, true);
       await endpoint('plugin-detailed', `${b.promUrl}/metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count`, opts.polls, false);
       await endpoint('plugin-per-object', `${b.promUrl}/metrics/per-object`, opts.perObjectPolls, false);
       await warren('warren-prometheus', 'prometheus');
-      await endpoint('full-api-queues', `${b.mgmtUrl}/api/queues`, opts.polls, true);
       await warren('warren-management', 'management');
 
       if (opts.scrapeSeconds > 0) {
@@ -333,6 +355,7 @@ async function main(): Promise<void> {
             pollSkipped: sampleValue(s.lastBody, 'warren_poll_skipped_total'),
             pollErrors: sampleValue(s.lastBody, 'warren_poll_errors_total'),
             daemonPeakRssMb: peakRssMb(daemon.pid),
+            timeline: s.timeline,
           };
         } catch (e) {
           summary = {
@@ -354,7 +377,7 @@ async function main(): Promise<void> {
       startedAt: new Date(started).toISOString(),
       durationS: (Date.now() - started) / 1000,
       command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-      options: { sizes: opts.sizes, connections: opts.connections, polls: opts.polls, intervalS: opts.intervalS, scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate },
+      options: { sizes: opts.sizes, connections: opts.connections, polls: opts.polls, warmup: opts.warmup, intervalS: opts.intervalS, scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate },
       machine,
       sizes,
     };

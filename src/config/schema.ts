@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
+/** Longer than this and Node's timers overflow (2^31 ms, ~24 days) and fire at once: a poll loop with no pause. */
+const MAX_DURATION_MS = 7 * 86_400_000;
+
 const duration = z
   .union([z.string(), z.number()])
   .transform((v, ctx) => {
     const ms = parseDuration(v);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: 'a duration such as 30s, 5m or 1h' });
+    if (ms === null || !Number.isFinite(ms) || ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: 'a duration such as 30s, 5m or 1h (at most 7d)' });
       return z.NEVER;
     }
     return ms;

@@ -38,6 +38,120 @@ export function sameHost(a: string, b: string): boolean {
   return false;
 }
 
+// sameHost as map lookups. Pairwise sameHost over every host (or every connection per
+// host queue) is quadratic: at 50k queues that is ~10^8 calls and seconds of CPU per poll.
+// A name's key holds what sameHost compares: the lowercased host, whether it is an
+// address, and its short name (before the first dot, for a dot past position 0).
+
+interface HostKey {
+  /** hostOfServer(name), lowercased; '' matches nothing. */
+  host: string;
+  address: boolean;
+  /** The part before the first dot when the host has one (not at position 0); else null. */
+  short: string | null;
+  /** True when the host has no dot at all. */
+  undotted: boolean;
+}
+
+function hostKey(name: string): HostKey {
+  const host = hostOfServer(name).toLowerCase();
+  const dot = host.indexOf('.');
+  return { host, address: host !== '' && isAddress(host), short: dot > 0 ? host.slice(0, dot) : null, undotted: dot < 0 };
+}
+
+/**
+ * What to look up for a name with key `k`, in an index built with `indexKeys`: its exact
+ * host and, for a name (not an address), the dotted names it is the short form of
+ * (`shortOfDotted`) or the undotted name that is its own short form (`undotted`).
+ */
+function matchingKeys(k: HostKey): { exact: string; shortOfDotted: string | null; undotted: string | null } {
+  if (k.host === '' || k.address) return { exact: k.host, shortOfDotted: null, undotted: null };
+  // undotted x matches dotted y with y's short === x; dotted x matches undotted y === x's short.
+  return { exact: k.host, shortOfDotted: k.undotted ? k.host : null, undotted: k.short };
+}
+
+/** Index entries for a member: exact host; plus, for names (not addresses), its short name or undotted form. */
+function indexKeys(k: HostKey): { exact: string | null; shortOfDotted: string | null; undotted: string | null } {
+  if (k.host === '') return { exact: null, shortOfDotted: null, undotted: null };
+  if (k.address) return { exact: k.host, shortOfDotted: null, undotted: null };
+  return { exact: k.host, shortOfDotted: k.short, undotted: k.undotted ? k.host : null };
+}
+
+/** A set of host names answering "is any member sameHost as this?" in O(1). */
+class HostSet {
+  private readonly exact = new Set<string>();
+  private readonly shortOfDotted = new Set<string>();
+  private readonly undotted = new Set<string>();
+
+  add(name: string): void {
+    const i = indexKeys(hostKey(name));
+    if (i.exact !== null) this.exact.add(i.exact);
+    if (i.shortOfDotted !== null) this.shortOfDotted.add(i.shortOfDotted);
+    if (i.undotted !== null) this.undotted.add(i.undotted);
+  }
+
+  hasSameHost(name: string): boolean {
+    const m = matchingKeys(hostKey(name));
+    if (m.exact === '') return false;
+    return (
+      this.exact.has(m.exact) ||
+      (m.shortOfDotted !== null && this.shortOfDotted.has(m.shortOfDotted)) ||
+      (m.undotted !== null && this.undotted.has(m.undotted))
+    );
+  }
+}
+
+/** Connections indexed by host forms, built once per Snapshot's connection list. */
+interface ConnectionHostIndex {
+  length: number;
+  exact: Map<string, number[]>;
+  shortOfDotted: Map<string, number[]>;
+  undotted: Map<string, number[]>;
+  /** Some OpenStack connection comes from an unmapped address. */
+  unmapped: boolean;
+}
+
+const connectionIndexes = new WeakMap<readonly ConnectionInfo[], ConnectionHostIndex>();
+
+function connectionHostIndex(connections: readonly ConnectionInfo[]): ConnectionHostIndex {
+  const cached = connectionIndexes.get(connections);
+  if (cached && cached.length === connections.length) return cached;
+  const idx: ConnectionHostIndex = { length: connections.length, exact: new Map(), shortOfDotted: new Map(), undotted: new Map(), unmapped: false };
+  const put = (m: Map<string, number[]>, k: string | null, i: number): void => {
+    if (k === null) return;
+    const l = m.get(k);
+    if (l) l.push(i);
+    else m.set(k, [i]);
+  };
+  const keys = new Map<string, HostKey>();
+  connections.forEach((c, i) => {
+    let k = keys.get(c.role.host);
+    if (!k) keys.set(c.role.host, (k = hostKey(c.role.host)));
+    const e = indexKeys(k);
+    put(idx.exact, e.exact, i);
+    put(idx.shortOfDotted, e.shortOfDotted, i);
+    put(idx.undotted, e.undotted, i);
+    if (!idx.unmapped && c.role.service !== '' && isAddress(c.role.host)) idx.unmapped = true;
+  });
+  connectionIndexes.set(connections, idx);
+  return idx;
+}
+
+/** Connections whose host is sameHost as `host`, in list order. */
+function connectionsFromHost(connections: readonly ConnectionInfo[], host: string): ConnectionInfo[] {
+  const idx = connectionHostIndex(connections);
+  const m = matchingKeys(hostKey(host));
+  if (m.exact === '') return [];
+  const lists = [
+    idx.exact.get(m.exact),
+    m.shortOfDotted !== null ? idx.shortOfDotted.get(m.shortOfDotted) : undefined,
+    m.undotted !== null ? idx.undotted.get(m.undotted) : undefined,
+  ].filter((l): l is number[] => l !== undefined && l.length > 0);
+  if (lists.length === 0) return [];
+  const positions = lists.length === 1 ? lists[0]! : [...new Set(lists.flat())].sort((a, b) => a - b);
+  return positions.map((i) => connections[i]!);
+}
+
 /** A per-host RPC queue whose server part is a real host (not heat's per-process engine_id). */
 function isHostQueue(q: QueueInfo): boolean {
   return q.role.kind === 'rpc_host' && !PER_PROCESS_TOPICS.has(q.role.topic);
@@ -155,8 +269,12 @@ export function openstackView(snapshot: Snapshot): OpenStackView {
  */
 function serviceHosts(queueHosts: string[], connHosts: string[]): string[] {
   const out: string[] = [];
+  const seen = new HostSet();
   const add = (h: string): void => {
-    if (h !== '' && !out.some((o) => sameHost(o, h))) out.push(h);
+    if (h !== '' && !seen.hasSameHost(h)) {
+      out.push(h);
+      seen.add(h);
+    }
   };
   for (const h of queueHosts) add(h);
   const hasQueueHosts = out.length > 0;
@@ -226,7 +344,7 @@ export function diagnoseHostQueue(
 ): HostQueueDiagnosis {
   const binary = expectedBinary(hq.topic, table);
   const host = hostOfServer(hq.host);
-  const fromHost = snapshot.connections.filter((c) => sameHost(c.role.host, host));
+  const fromHost = connectionsFromHost(snapshot.connections, host);
   const serviceConnections = fromHost.filter((c) =>
     binary !== '' ? c.role.binary === binary : c.role.service === hq.service,
   );
@@ -234,6 +352,6 @@ export function diagnoseHostQueue(
   if (hq.consumers > 0) return { verdict: 'consumed', ...base };
   if (serviceConnections.length > 0) return { verdict: 'lost-subscription', ...base };
   if (fromHost.length > 0) return { verdict: 'process-gone', ...base };
-  const unmapped = snapshot.connections.some((c) => c.role.service !== '' && isAddress(c.role.host));
+  const unmapped = connectionHostIndex(snapshot.connections).unmapped;
   return { verdict: unmapped ? 'unattributed' : 'process-gone', ...base };
 }

@@ -83,7 +83,9 @@ function ewma(prev: { value: number; samples: number; updatedAt?: number } | und
   if (!prev) return { value: x, samples: 1, updatedAt: at };
   const dt = prev.updatedAt === undefined ? 30_000 : at - prev.updatedAt;
   if (dt <= 0) return prev;
-  const alpha = 1 - Math.exp(-dt / BASELINE_TAU_MS);
+  // Warm-up: at least the running mean's weight (1/n), so the first samples do not pin the
+  // baseline for an hour (a start while clients still connect would read as a flood).
+  const alpha = Math.max(1 / (prev.samples + 1), 1 - Math.exp(-dt / BASELINE_TAU_MS));
   return { value: prev.value + alpha * (x - prev.value), samples: prev.samples + 1, updatedAt: at };
 }
 

@@ -174,6 +174,10 @@ function connectError(err: unknown, where: string, timeoutMs: number, phase: 'he
   if (phase === 'body' && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_ABORTED')) {
     return new SourceError('unreachable', `${where} closed the connection in the middle of its answer (${code}); the broker restarting or a proxy in between is likely`);
   }
+  if ((code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') && where.startsWith('https:')) {
+    // A TLS 1.3 server that wants a client certificate completes the handshake, then hangs up.
+    return new SourceError('unreachable', `${where} closed the TLS connection before answering (${code}); if it requires a client certificate, set tls.certFile and tls.keyFile to one its CA signed`);
+  }
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
     return new SourceError('unreachable', `${where} closed the connection before answering (${code}); if the listener uses TLS, use an https:// URL`);
   }
@@ -189,6 +193,18 @@ function tlsHint(code: string): string {
 }
 
 function statusError(status: number, where: string, user: string, body: string): SourceError {
+  // RabbitMQ answers 401 (not 403) when the login is right but the user's tags are not enough.
+  const tag = /^Not (administrator|monitor|management|policymaker) user/i.exec(status === 401 || status === 403 ? safeReason(body) : '');
+  if (tag) {
+    const detail = `user "${user}" may not read ${where} (HTTP ${status}: ${tag[0]})`;
+    return new SourceError(
+      'forbidden',
+      tag[1]!.toLowerCase() === 'administrator'
+        ? `${detail}: only administrators may; warren does without it`
+        : `${detail}: give it the monitoring tag (rabbitmqctl set_user_tags ${user} monitoring)`,
+      status,
+    );
+  }
   if (status === 401) {
     return new SourceError('auth', `${where} refused the credentials of user "${user}" (HTTP 401): check --user and --password, --password-file or WARREN_PASSWORD`, status);
   }

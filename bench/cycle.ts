@@ -1,0 +1,113 @@
+// One warren poll cycle as the daemon runs it after a tick (src/server/agent.ts + the
+// poller): collect, history, OpenStack view, rules, alert state, render. Shared by the
+// live poll child (real broker) and the replay (synthetic responses), timed per phase.
+
+import type { ClusterConfig, OpenStackConfig } from '../src/config/index.js';
+import { renderMetrics } from '../src/metrics/render.js';
+import { buildTopicTable, openstackView } from '../src/openstack/index.js';
+import { activeAlerts, emptyAlertState, stepAlerts } from '../src/rules/alerts.js';
+import { catalogue } from '../src/rules/catalogue.js';
+import { evaluateAll } from '../src/rules/evaluate.js';
+import { emptyLearned, learn } from '../src/rules/learn.js';
+import { thresholdLookup } from '../src/rules/thresholds.js';
+import { appendHistory } from '../src/snapshot/history.js';
+import type { PollStatus } from '../src/snapshot/poller.js';
+import type { Snapshot } from '../src/snapshot/types.js';
+import { collect, initialCollectorState } from '../src/sources/collect.js';
+import type { HttpClient } from '../src/sources/http.js';
+
+export interface CycleTimes {
+  /** The whole cycle: collect + view + rules + render. */
+  cycleMs: number;
+  collectMs: number;
+  viewMs: number;
+  rulesMs: number;
+  renderMs: number;
+  /** User + system CPU of this process over the cycle (all threads). */
+  cpuMs: number;
+  requests: number;
+  bytes: number;
+  series: number;
+  expositionBytes: number;
+  queues: number;
+  queueSource: string;
+  inventory: boolean;
+  findings: number;
+  heapUsedMb: number;
+}
+
+const since = (t0: number) => performance.now() - t0;
+
+/** A stateful cycle runner: each call is one tick of the daemon. `now` may be a fake clock. */
+export function cycleRunner(
+  cfg: ClusterConfig,
+  openstack: OpenStackConfig,
+  http: HttpClient,
+  opts: { now?: () => number; afterCollect?: () => void } = {},
+): () => Promise<CycleTimes> {
+  const now = opts.now ?? Date.now;
+  const topics = buildTopicTable(openstack.topics);
+  const lookup = thresholdLookup(cfg.rules, catalogue);
+  let collector = initialCollectorState();
+  let history: Snapshot[] = [];
+  let learned = emptyLearned();
+  let alerts = emptyAlertState();
+
+  return async () => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await collect(cfg, http, collector, { topics, openstack, now });
+    const collectMs = since(t0);
+    opts.afterCollect?.();
+    collector = r.state;
+    const snapshot = r.snapshot;
+    history = appendHistory(history, snapshot);
+
+    const t1 = performance.now();
+    const view = openstackView(snapshot);
+    const viewMs = since(t1);
+
+    const t2 = performance.now();
+    const at = now();
+    const evaluation = evaluateAll({ now: at, snapshot, history, learned, oneShot: false }, lookup);
+    learned = learn(learned, snapshot);
+    alerts = stepAlerts(alerts, evaluation.findings, at, snapshot.cluster, catalogue).state;
+    const rulesMs = since(t2);
+
+    const t3 = performance.now();
+    const status: PollStatus = {
+      latest: snapshot,
+      history,
+      lastAttemptAt: at,
+      lastSuccessAt: at,
+      lastError: null,
+      consecutiveFailures: 0,
+      skipped: 0,
+      errors: 0,
+      clusterLabel: snapshot.cluster,
+    };
+    const { text, series } = renderMetrics(
+      [{ status, intervalMs: cfg.interval, expectedNodes: cfg.expectedNodes ?? learned.maxNodes, view, alerts: activeAlerts(alerts) }],
+      { version: 'bench', notifications: [], now: at },
+    );
+    const renderMs = since(t3);
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      cycleMs: since(t0),
+      collectMs,
+      viewMs,
+      rulesMs,
+      renderMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      requests: snapshot.poll.requests,
+      bytes: snapshot.poll.bytes,
+      series,
+      expositionBytes: Buffer.byteLength(text),
+      queues: snapshot.queues.length,
+      queueSource: snapshot.poll.queueSource,
+      inventory: snapshot.poll.inventoryRefreshed,
+      findings: evaluation.findings.length,
+      heapUsedMb: process.memoryUsage().heapUsed / 1048576,
+    };
+  };
+}

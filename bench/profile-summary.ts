@@ -1,0 +1,45 @@
+// Summarises a V8 .cpuprofile (node --cpu-prof, `npm run bench -- --profile`): the
+// functions with the most self time, and self time per source file, so a slow poll can
+// be pinned on parse, classify, rules or render.
+// Usage: node build/bench/profile-summary.js FILE.cpuprofile [top]
+
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export function summarise(p: Profile, top = 25): string {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const fn = new Map<string, number>();
+  const file = new Map<string, number>();
+  for (const [id, us] of self) {
+    const n = byId.get(id)!;
+    const url = n.callFrame.url.replace(/^file:\/\/.*?\/(build|node_modules)\//, '$1/');
+    const where = url || '(native)';
+    const key = `${n.callFrame.functionName || '(anonymous)'}  ${where}:${n.callFrame.lineNumber + 1}`;
+    fn.set(key, (fn.get(key) ?? 0) + us);
+    file.set(where, (file.get(where) ?? 0) + us);
+  }
+  const fmt = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`)
+      .join('\n');
+  return `total ${(total / 1000).toFixed(0)} ms sampled\n\nself time by function\n${fmt(fn)}\n\nself time by file\n${fmt(file)}\n`;
+}
+
+if (process.argv[2]) {
+  process.stdout.write(summarise(JSON.parse(readFileSync(process.argv[2], 'utf8')) as Profile, Number(process.argv[3] ?? 25)));
+}
