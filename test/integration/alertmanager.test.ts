@@ -12,7 +12,7 @@ import type { Agent } from '../../src/server/agent.js';
 import { startAlertmanager, type Alertmanager } from '../harness/alertmanager.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, metric, scrape, startTestAgent } from '../support/agent.js';
-import { clusterNameOf, expectFinding, expectNoFinding, withFault } from '../support/faults.js';
+import { clusterNameOf, expectFinding, expectNoFinding, FAST_STATS, withFault } from '../support/faults.js';
 
 interface WebhookAlert {
   status: 'firing' | 'resolved';
@@ -56,7 +56,7 @@ beforeAll(async () => {
   hook = webhook.server;
   [broker, am] = await Promise.all([
     // Its own administrator: no guest user, so the only broker alert is the one injected.
-    startBroker({ name: 'alertmanager', adminUser: { user: 'warren-admin', password: randomBytes(12).toString('hex') } }),
+    startBroker({ name: 'alertmanager', extraConfig: FAST_STATS, adminUser: { user: 'warren-admin', password: randomBytes(12).toString('hex') } }),
     startAlertmanager({
       config: `route:
   receiver: hook

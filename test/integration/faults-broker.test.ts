@@ -10,7 +10,7 @@ import type { Finding } from '../../src/rules/types.js';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, startTestAgent } from '../support/agent.js';
-import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, withFault } from '../support/faults.js';
+import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
 let agent: Agent;
@@ -21,7 +21,7 @@ const DEFAULT_WATERMARK = '0.4';
 const DEFAULT_DISK_LIMIT = '50MB';
 
 beforeAll(async () => {
-  broker = await startBroker({ name: 'faults-broker', extraConfig: ['collect_statistics_interval = 1000'] });
+  broker = await startBroker({ name: 'faults-broker', extraConfig: FAST_STATS });
   clients = amqpClients(broker);
   await addVhost(broker, 'nova');
   cluster = await clusterNameOf(broker);

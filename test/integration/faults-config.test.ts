@@ -5,14 +5,14 @@
 // and go away when removed. Users and policies are inventory, re-read every
 // inventoryInterval (2 s here).
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/rules/types.js';
 import type { Agent } from '../../src/server/agent.js';
 import { startSimulation, type Simulation } from '../../src/sim/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
-import { addVhost, clusterNameOf, expectFinding, expectFiring, expectNoFinding, mgmt, mgmtChange, withFault } from '../support/faults.js';
+import { addVhost, clusterNameOf, expectFinding, expectFiring, expectNoFinding, mgmt, mgmtChange, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
 let cluster: string;
@@ -22,19 +22,23 @@ beforeAll(async () => {
   broker = await startBroker({
     name: 'faults-config',
     adminUser: { user: 'warren-admin', password: randomBytes(12).toString('hex') },
-    extraConfig: ['collect_statistics_interval = 1000'],
+    extraConfig: FAST_STATS,
   });
   cluster = await clusterNameOf(broker);
   await addVhost(broker, 'os');
 });
 
+// One agent per test, with a fresh alert state.
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+});
+
 afterAll(async () => {
-  for (const a of agents) await a.stop();
   await broker?.stop();
 });
 
-async function agentFor(cluster: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Promise<Agent> {
-  const a = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', ...cluster }, top));
+async function agentFor(clusterKeys: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Promise<Agent> {
+  const a = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', ...clusterKeys }, top));
   agents.push(a);
   return a;
 }

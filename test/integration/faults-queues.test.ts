@@ -5,16 +5,16 @@
 // queue rules wait minutes (`for`) before alerting, so what every poll judges is asserted;
 // unroutable-messages has no `for` and must fire at once.
 //
-// The agent reads queues from the management API (per-queue counters, and depth within
-// a second; the prometheus plugin's /metrics/detailed trails by ~5 s). queue-growing judges
-// differently without counters (depth alone), so it is also checked with the default
-// source, the plugin.
+// The agent uses the default queue source: depth from the prometheus plugin's
+// /metrics/detailed, without per-queue counters. queue-growing then judges the depth alone;
+// with counters (the management API source) it also compares publish and deliver rates, so
+// it is checked with both. The broker publishes its statistics every second (FAST_STATS).
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, startTestAgent } from '../support/agent.js';
-import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, sleep, withFault } from '../support/faults.js';
+import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, sleep, FAST_STATS, withFault } from '../support/faults.js';
 
 const VHOST = 'os';
 let broker: Broker;
@@ -26,19 +26,19 @@ let ch: Channel;
 const rules = {
   thresholds: {
     'queue-backlog': { warning: 50, critical: 500 },
-    'queue-growing': { windowSeconds: 5, minMessages: 10 },
+    'queue-growing': { windowSeconds: 10, minMessages: 10 },
     'unacked-high': { unacked: 25 },
     'unroutable-messages': { messages: 1, windowSeconds: 5 },
   },
 };
 
 beforeAll(async () => {
-  broker = await startBroker({ name: 'faults-queues', extraConfig: ['collect_statistics_interval = 1000'] });
+  broker = await startBroker({ name: 'faults-queues', extraConfig: FAST_STATS });
   clients = amqpClients(broker);
   await addVhost(broker, VHOST);
   cluster = await clusterNameOf(broker);
   ch = await (await clients.connect('warren-test:1:producer', VHOST)).createChannel();
-  agent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', queueSource: 'management', rules }));
+  agent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', rules }));
 });
 
 afterAll(async () => {
@@ -77,8 +77,8 @@ describe('queue faults', () => {
   it('queue-growing: publishing faster than the consumer acks is reported, with both rates; gone once publishing stops', async () => {
     const q = 'warren.growing';
     await ch.assertQueue(q, { durable: false });
-    // The default queue source: depth from the plugin, no per-queue counters.
-    const pluginAgent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', rules }));
+    // The management API source: per-queue publish and deliver counters.
+    const mgmtAgent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', queueSource: 'management', rules }));
     // A slow consumer: one message at a time, acked 200 ms later (at most 5/s).
     const consumerCh = await (await clients.connect('warren-test:2:slow-consumer', VHOST)).createChannel();
     await consumerCh.prefetch(1);
@@ -96,24 +96,27 @@ describe('queue faults', () => {
             expect(f.evidence.rising).toBe(true);
             expect(f.evidence.to as number).toBeGreaterThan(f.evidence.from as number);
             expect(f.evidence.consumers).toBe(1);
-            expect(f.evidence.windowSeconds).toBe(5);
+            expect(f.evidence.windowSeconds).toBe(10);
           };
-          await expectFinding(agent, 'queue-growing', queue(q), 'warning', (f) => {
+          await expectFinding(agent, 'queue-growing', queue(q), 'warning', rising);
+          await expectFinding(mgmtAgent, 'queue-growing', queue(q), 'warning', (f) => {
             rising(f);
             const pub = f.evidence.publishRate as number;
             const del = f.evidence.deliverRate as number;
             expect(del).toBeGreaterThan(0);
             expect(pub).toBeGreaterThan(del);
           });
-          await expectFinding(pluginAgent, 'queue-growing', queue(q), 'warning', rising);
           await removeFault();
-          // The consumer keeps draining, so the depth falls: no longer growing.
-          await expectNoFinding(agent, 'queue-growing', queue(q));
-          await expectNoFinding(pluginAgent, 'queue-growing', queue(q));
+          // The consumer keeps draining, so the depth falls: no longer growing. Quiet for
+          // several stats periods, so a gap between two stats updates does not pass for it.
+          await Promise.all([
+            expectNoFinding(agent, 'queue-growing', queue(q), { quietMs: 4_000 }),
+            expectNoFinding(mgmtAgent, 'queue-growing', queue(q), { quietMs: 4_000 }),
+          ]);
         },
       );
     } finally {
-      await pluginAgent.stop();
+      await mgmtAgent.stop();
     }
     await ch.deleteQueue(q);
   });
@@ -192,7 +195,8 @@ describe('queue faults', () => {
         await removeFault();
         for (let i = 0; i < 5; i++) pubCh.publish(exchange, 'no.such.key', Buffer.from('ok'), { mandatory: true });
         // Routed now: the counters stop moving and the window (5 s) leaves the old ones behind.
-        await expectNoFinding(agent, 'unroutable-messages', subject);
+        // Quiet for several stats periods: a late counter update would show.
+        await expectNoFinding(agent, 'unroutable-messages', subject, { quietMs: 4_000 });
         expect(returned).toBe(5);
         expect((await pubCh.checkQueue('warren.found')).messageCount).toBe(5);
       },

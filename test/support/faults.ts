@@ -9,6 +9,18 @@ import type { Broker } from '../harness/broker.js';
 import { getJson } from '../harness/util.js';
 import { eventually, metric, scrape } from './agent.js';
 
+/**
+ * rabbitmq.conf lines that make the broker publish its statistics every second: the
+ * emit interval, and the management collector's sampling (it aggregates at the smallest
+ * retention step, 5 s by default, so queue depths and message counters would trail by 5 s).
+ */
+export const FAST_STATS = [
+  'collect_statistics_interval = 1000',
+  'management.sample_retention_policies.global.minute = 1',
+  'management.sample_retention_policies.basic.minute = 1',
+  'management.sample_retention_policies.detailed.10 = 1',
+];
+
 /** AMQP connections of one test file; `closeAll` in afterAll, whatever happened. */
 export function amqpClients(broker: Broker) {
   const open = new Set<ChannelModel>();
@@ -121,14 +133,21 @@ export async function expectFinding(
   }, timeoutMs, 0);
 }
 
-/** Waits until no finding of `rule` about `subject` is left (two polls in a row, so not a lucky gap). */
-export async function expectNoFinding(agent: Agent, rule: string, subject: Subject, timeoutMs = 45_000): Promise<void> {
+/**
+ * Waits until no finding of `rule` about `subject` is left, on every poll for `quietMs`
+ * (default: two polls in a row), so a lucky gap between two findings does not pass.
+ */
+export async function expectNoFinding(agent: Agent, rule: string, subject: Subject, opts: { timeoutMs?: number; quietMs?: number } = {}): Promise<void> {
+  const quietMs = opts.quietMs ?? 0;
   await eventually(async () => {
-    await agent.waitForPolls(1);
-    expect(findingsFor(agent, rule, subject), `${rule} about ${JSON.stringify(subject)} should be gone`).toEqual([]);
-    await agent.waitForPolls(1);
-    expect(findingsFor(agent, rule, subject), `${rule} about ${JSON.stringify(subject)} should stay gone`).toEqual([]);
-  }, timeoutMs, 0);
+    const since = Date.now();
+    let polls = 0;
+    while (polls < 2 || Date.now() - since < quietMs) {
+      await agent.waitForPolls(1);
+      polls++;
+      expect(findingsFor(agent, rule, subject), `${rule} about ${JSON.stringify(subject)} should be gone (and stay gone)`).toEqual([]);
+    }
+  }, opts.timeoutMs ?? 45_000, 0);
 }
 
 /**

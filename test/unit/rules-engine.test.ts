@@ -166,3 +166,14 @@ describe('evaluateRules', () => {
     expect(evaluateRules(ctx, lookup, [twice]).map((f) => f.summary)).toEqual(['c']);
   });
 });
+
+describe('learned baselines on a cold start', () => {
+  it('follow the real level when warren starts before the clients have connected', () => {
+    // First poll: the services are still connecting. Then 20 polls at the real level.
+    const s0 = makeSnapshot({ totals: makeTotals({ connections: 0 }) });
+    let l = learn(emptyLearned(), s0);
+    for (let i = 1; i <= 20; i++) l = learn(l, later(s0, i * 30, { totals: makeTotals({ connections: 100 }) }));
+    // A baseline pinned near the first sample would make 100 connections look like 2x "normal".
+    expect(l.baselines[CONNECTIONS_KEY]!.value).toBeGreaterThan(90);
+  });
+});

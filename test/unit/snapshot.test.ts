@@ -13,16 +13,27 @@ import { createHttpClient } from '../../src/sources/http.js';
 import { later, makeQueue, makeSnapshot, makeTotals } from '../support/snapshot.js';
 
 describe('history', () => {
-  it('keeps the window, thins older snapshots to one a minute, always keeps the newest two', () => {
+  const build = (intervalSeconds: number, polls: number) => {
     const s0 = makeSnapshot();
     let h = [s0];
-    for (let i = 1; i <= 40; i++) h = appendHistory(h, later(s0, i * 15));
-    const ages = h.map((s) => (h[h.length - 1]!.takenAt - s.takenAt) / 1000);
-    expect(ages[ages.length - 1]).toBe(0);
-    expect(ages[ages.length - 2]).toBe(15);
+    for (let i = 1; i <= polls; i++) h = appendHistory(h, later(s0, i * intervalSeconds));
+    return h.map((s) => (h[h.length - 1]!.takenAt - s.takenAt) / 1000);
+  };
+
+  it('keeps every snapshot of the last 150 s, one a minute before that, nothing past 6 min', () => {
+    const ages = build(15, 40);
+    expect(ages.filter((a) => a <= 150)).toEqual([150, 135, 120, 105, 90, 75, 60, 45, 30, 15, 0]);
+    const older = ages.filter((a) => a > 150);
+    for (let i = 1; i < older.length; i++) expect(older[i - 1]! - older[i]!).toBeGreaterThanOrEqual(60);
     expect(Math.max(...ages)).toBeLessThanOrEqual(360);
-    for (let i = 1; i < h.length - 2; i++) expect(h[i]!.takenAt - h[i - 1]!.takenAt).toBeGreaterThanOrEqual(60_000);
-    expect(h.length).toBeLessThan(10);
+    expect(ages.length).toBeLessThan(16);
+  });
+
+  it('bounds the dense part at a 1 s interval, always keeping the newest', () => {
+    const ages = build(1, 400);
+    expect(ages[ages.length - 1]).toBe(0);
+    expect(ages.filter((a) => a <= 150).length).toBeLessThanOrEqual(31);
+    expect(ages.length).toBeLessThan(40);
   });
 });
 
