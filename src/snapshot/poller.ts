@@ -32,6 +32,11 @@ export interface PollerOptions {
   now?: () => number;
 }
 
+/** A poll error without URL paths: the same fault reads the same whichever request met it first. */
+export function errorKey(message: string): string {
+  return message.replace(/\b(https?:\/\/[^/\s]+)\/[^\s)]*/g, '$1');
+}
+
 /**
  * One cluster's background poll loop. Single-flight: a tick that arrives while a
  * poll is still running is skipped and counted, never queued. After a failure
@@ -82,8 +87,9 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
     } catch (err) {
       if (stopped) return;
       const message = (err as Error).message.split('\n')[0] ?? String(err);
-      // One line per distinct error, not one per retry.
-      if (message !== status.lastError) o.log.error({ cluster: o.cluster.name }, message);
+      // One line per distinct error, not one per retry. Which of the parallel requests fails
+      // first (/api/overview or /api/nodes) is chance, so the URL path does not make it distinct.
+      if (status.lastError === null || errorKey(message) !== errorKey(status.lastError)) o.log.error({ cluster: o.cluster.name }, message);
       status.lastError = message;
       status.consecutiveFailures++;
       status.errors++;

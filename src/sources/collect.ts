@@ -245,8 +245,9 @@ function channelGroups(connections: readonly ConnectionInfo[]): ChannelGroup[] {
   return [...groups.values()];
 }
 
-/** The plugin's default: the management host, port 15692 (same scheme). */
+/** The plugin's default: the management host, port 15692 (15691 for its TLS listener when the management API is https). */
 export function defaultPluginUrl(mgmtUrl: string): string {
   const u = new URL(mgmtUrl);
-  return `${u.protocol}//${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:15692`;
+  const port = u.protocol === 'https:' ? 15691 : 15692;
+  return `${u.protocol}//${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${port}`;
 }

@@ -5,7 +5,7 @@
 // itself being unreachable (broker-unreachable fires at once), so no broker is needed.
 // The full-queue policy (oldest resolved dropped first, counted) is unit-tested in
 // test/unit/notify-queue.test.ts; here the counters are checked on /metrics.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,11 +71,12 @@ class Webhook {
 }
 
 let api: FakeApi;
+const tmpRoot = mkdtempSync(join(tmpdir(), 'warren-alerts-'));
 const daemons: Daemon[] = [];
 const hooks: Webhook[] = [];
 
 function config(hook: Webhook, extra: Record<string, unknown> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-alerts-cfg-'));
+  const dir = mkdtempSync(join(tmpRoot, 'cfg-'));
   const file = join(dir, 'warren.yml');
   writeFileSync(
     file,
@@ -106,6 +107,7 @@ afterAll(async () => {
   for (const d of daemons) await d.stop();
   for (const h of hooks) await h.set('down');
   await api?.close();
+  rmSync(tmpRoot, { recursive: true, force: true });
 });
 
 describe('alert delivery when the receiver is in trouble', () => {
@@ -151,7 +153,7 @@ describe('alert delivery when the receiver is in trouble', () => {
   it('a webhook that is down: the queue is saved to the state file on SIGTERM and delivered by the next warren process', async () => {
     const hook = new Webhook(await freePort());
     hooks.push(hook);
-    const stateDir = mkdtempSync(join(tmpdir(), 'warren-state-'));
+    const stateDir = mkdtempSync(join(tmpRoot, 'state-'));
     const stateFile = join(stateDir, 'state.json');
     const file = config(hook);
 
@@ -191,7 +193,7 @@ describe('alert delivery when the receiver is in trouble', () => {
   it('a crash (SIGKILL, no shutdown): the state file saved after the last poll is whole, and the next process delivers from it', async () => {
     const hook = new Webhook(await freePort());
     hooks.push(hook);
-    const stateDir = mkdtempSync(join(tmpdir(), 'warren-state-'));
+    const stateDir = mkdtempSync(join(tmpRoot, 'state-'));
     const stateFile = join(stateDir, 'state.json');
     const file = config(hook);
 
@@ -202,8 +204,10 @@ describe('alert delivery when the receiver is in trouble', () => {
     }, 20_000, 100);
     // Saved after every poll: kill it while it keeps saving, several polls later.
     await new Promise((r) => setTimeout(r, 2_300));
+    const exited = new Promise((r) => first.child.once('exit', r));
     first.child.kill('SIGKILL');
-    await new Promise((r) => first.child.once('exit', r));
+    await exited;
+    daemons.splice(daemons.indexOf(first), 1); // gone: nothing to stop
     expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toBeTruthy();
     expect(readdirSync(stateDir).filter((f) => f !== 'state.json')).toEqual([]);
 

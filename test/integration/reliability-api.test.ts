@@ -7,7 +7,7 @@
 // many retries there were, and warren recovers on its own when the API is healthy again.
 // A fake API (recorded 3.10.8 answers) is the only way to produce these faults at will;
 // a real broker restarted under the daemon is in reliability-broker.test.ts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ const INTERVAL_MS = 500;
 
 let api: FakeApi;
 let daemon: Daemon;
+const dir = mkdtempSync(join(tmpdir(), 'warren-reliability-'));
 
 /** Poll errors (level 50), without the alert-change lines (logged once per change anyway). */
 const pollErrors = (out: string) =>
@@ -39,7 +40,6 @@ const get = async (path: string) => {
 
 beforeAll(async () => {
   api = await startFakeApi({ slowMs: 1200, hugeBytes: 4 * 1024 * 1024 });
-  const dir = mkdtempSync(join(tmpdir(), 'warren-reliability-'));
   writeFileSync(join(dir, 'password'), PASSWORD + '\n', { mode: 0o600 });
   writeFileSync(
     join(dir, 'warren.yml'),
@@ -72,6 +72,7 @@ afterEach(async () => {
 afterAll(async () => {
   await daemon?.stop();
   await api?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 interface Fault {
@@ -83,7 +84,7 @@ interface Fault {
 const FAULTS: Fault[] = [
   { mode: 'refuse', says: /connection refused.*rabbitmq_management/ },
   { mode: 'status-401', says: /refused the credentials of user "monitor" \(HTTP 401\)/ },
-  { mode: 'status-403', says: /user "monitor" may not read .* \(HTTP 403\).*monitoring tag/ },
+  { mode: 'status-403', says: /user "monitor" may not read .* \(HTTP 403: Not management user\): give it the monitoring tag/ },
   { mode: 'status-500', says: /answered HTTP 500/ },
   { mode: 'status-503', says: /answered HTTP 503/ },
   { mode: 'hang', says: /did not answer within 2s/ },

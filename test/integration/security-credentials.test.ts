@@ -4,7 +4,7 @@
 // never found in anything warren writes: the daemon's log, /metrics, /healthz, /alerts,
 // /report in every format, the state file, `warren report` in every format, `warren
 // check`, and the one-line errors when the password is wrong or given in a URL.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const d of daemons) await d.stop();
   await broker?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a user tagged only monitoring', () => {

@@ -3,7 +3,7 @@
 // manner of Prometheus's exporter web config), /healthz left open for load balancers,
 // and limits on what a client may send and how long it may take. No broker needed: the
 // agent polls a fake management API.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,9 +22,10 @@ const WEB_PASSWORD = 'Scrape-Secret-41f0'; // never printed
 let pki: TestPki;
 let api: FakeApi;
 const cleanup: Array<() => Promise<unknown>> = [];
+const tmpRoot = mkdtempSync(join(tmpdir(), 'warren-web-'));
 
 function configFile(top: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-web-cfg-'));
+  const dir = mkdtempSync(join(tmpRoot, 'cfg-'));
   const file = join(dir, 'warren.yml');
   writeFileSync(file, stringify({ listen: '127.0.0.1:0', ...top, clusters: [{ name: 'fake', url: api.url, password: 'x', queueSource: 'management', interval: '1s' }] }));
   return file;
@@ -59,6 +60,7 @@ afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
   await api?.close();
   pki?.remove();
+  rmSync(tmpRoot, { recursive: true, force: true });
 });
 
 describe('web: TLS with client certificates and basic auth', () => {

@@ -6,7 +6,7 @@
 // if the plugin cannot be read), and say clearly what is wrong when TLS is misconfigured.
 // (The harness keeps the plain listeners, which it uses to wait for the broker; warren
 // is only ever given the TLS ports here.)
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,10 +24,11 @@ let broker: Broker;
 let mgmtTls: string;
 let promTls: string;
 const agents: Agent[] = [];
+const tmpRoot = mkdtempSync(join(tmpdir(), 'warren-tls-'));
 const QUEUE = 'tls-proof.queue';
 
 function writeConfig(tls: Record<string, unknown> | undefined, cluster: Record<string, unknown> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warren-tls-cfg-'));
+  const dir = mkdtempSync(join(tmpRoot, 'cfg-'));
   const file = join(dir, 'warren.yml');
   writeFileSync(
     file,
@@ -86,6 +87,7 @@ afterAll(async () => {
   for (const a of agents) await a.stop();
   await broker?.stop();
   pki?.remove();
+  rmSync(tmpRoot, { recursive: true, force: true });
 });
 
 describe('TLS to the management API and the plugin', () => {

@@ -54,7 +54,7 @@ export function startDaemon(args: string[], env: Record<string, string> = {}): P
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)".*warren listening/.exec(out);
+      const m = /"url":"(https?:\/\/[^"]+)".*warren listening/.exec(out);
       if (m) {
         resolve({
           url: m[1]!,
