@@ -5,8 +5,20 @@ import { runDaemon } from './cli/run.js';
 import { renderRulesCatalogue } from './report/index.js';
 import { catalogue } from './rules/catalogue.js';
 import { renderPrometheusRules } from './rules/promql.js';
-import { ConfigError, loadConfig } from './config/index.js';
+import { ConfigError, loadConfig, type ConfigFlags, type WarrenConfig } from './config/index.js';
+import { checkRulesConfig } from './rules/thresholds.js';
 import { VERSION } from './version.js';
+
+/** The config, with its rule ids, threshold names and queue patterns checked against the catalogue. */
+function loadChecked(flags: ConfigFlags): WarrenConfig {
+  const config = loadConfig(flags);
+  const where = flags.config ? `config ${flags.config}` : 'options';
+  config.clusters.forEach((c, i) => {
+    const problem = checkRulesConfig(c.rules, catalogue)[0];
+    if (problem) throw new ConfigError(`${where}: ${flags.config ? `clusters[${i}].` : ''}${problem}`);
+  });
+  return config;
+}
 
 async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
@@ -20,12 +32,12 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (args.command) {
     case 'run':
-      return runDaemon(loadConfig(args.flags));
+      return runDaemon(loadChecked(args.flags));
     case 'report':
-      return runReport(loadConfig(args.flags), args);
+      return runReport(loadChecked(args.flags), args);
     case 'check':
       // check's default sample is short: NRPE gives a plugin about 10 s in all.
-      return runCheck(loadConfig(args.flags), { rules: args.rules, sampleSeconds: args.sampleGiven ? args.sampleSeconds : 2 });
+      return runCheck(loadChecked(args.flags), { rules: args.rules, sampleSeconds: args.sampleGiven ? args.sampleSeconds : 2 });
     case 'rules': {
       const format = args.format ?? 'text';
       if (format === 'prometheus') process.stdout.write(renderPrometheusRules());

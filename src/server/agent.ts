@@ -104,56 +104,46 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   /** Judges one poll: rules over the new Snapshot, or broker-unreachable when the poll failed. */
   const judge = (rt: ClusterRuntime, status: PollStatus) => {
     const now = Date.now();
-    const label = status.clusterLabel;
-    if (status.lastError === null && status.latest) {
+    let onlyRules: string[] | undefined;
+    if (status.lastError !== null) {
+      // No answer: judge broker-unreachable alone; the other alerts stay as they were.
+      rt.findings = [unreachableFinding(rt.cfg.name, rt.cfg.url, status.lastError, [rt.cfg.password])];
+      onlyRules = [UNREACHABLE_RULE_ID];
+    } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
       const evaluation = evaluateAll({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false }, rt.lookup);
       for (const e of evaluation.errors) log.error({ cluster: rt.cfg.name, rule: e.rule }, `rule failed: ${e.message}`);
       // Learn after judging: node-restarted and the baselines compare against what came before.
       rt.learned = learn(rt.learned, snapshot);
+      // Over every rule: broker-unreachable, absent now, resolves with the same hysteresis as the rest.
       rt.findings = evaluation.findings;
-      const step = stepAlerts(rt.alerts, rt.findings, now, label, catalogue);
-      rt.alerts = step.state;
-      notifiers.deliver(step.changes, activeAlerts(rt.alerts));
-    } else if (status.lastError !== null) {
-      const finding = unreachableFinding(rt.cfg.name, rt.cfg.url, status.lastError, [rt.cfg.password]);
-      rt.findings = [finding];
-      const step = stepAlerts(rt.alerts, [finding], now, label, catalogue, { onlyRules: [UNREACHABLE_RULE_ID] });
-      rt.alerts = step.state;
-      notifiers.deliver(step.changes, activeAlerts(rt.alerts));
+    } else {
+      return;
     }
-    if (status.lastError === null) {
-      // A successful poll resolves broker-unreachable.
-      const step = stepAlerts(rt.alerts, [], now, label, catalogue, { onlyRules: [UNREACHABLE_RULE_ID] });
-      rt.alerts = step.state;
-      notifiers.deliver(step.changes, activeAlerts(rt.alerts));
-    }
+    const step = stepAlerts(rt.alerts, rt.findings, now, status.clusterLabel, catalogue, onlyRules ? { onlyRules } : {});
+    rt.alerts = step.state;
+    notifiers.deliver(step.changes, activeAlerts(rt.alerts));
   };
 
   for (const cfg of config.clusters) {
+    // Before the poller starts: a bad queue pattern in the rules config throws a ConfigError.
+    const lookup = thresholdLookup(cfg.rules, catalogue);
     const http = createHttpClient({ user: cfg.user, password: cfg.password, timeoutMs: cfg.timeout, maxBodyBytes: cfg.maxBodyBytes, tls: cfg.tls });
-    const rt: Omit<ClusterRuntime, 'poller'> & { poller?: ClusterRuntime['poller'] } = {
-      cfg,
-      http,
-      lookup: thresholdLookup(cfg.rules, catalogue),
-      view: null,
-      learned: saved?.learned[cfg.name] ?? emptyLearned(),
-      alerts: saved?.alerts[cfg.name] ?? emptyAlertState(),
-      findings: [],
-    };
-    rt.poller = startPoller({
+    // Assigned right below; the first onPoll comes only after the first poll's requests.
+    let rt!: ClusterRuntime;
+    const poller = startPoller({
       cluster: cfg,
       http,
       topics,
       openstack: config.openstack,
       log,
       onPoll: (status) => {
-        judge(rt as ClusterRuntime, status);
+        judge(rt, status);
         rerender();
         persist();
         for (const w of [...pollWaiters]) {
-          w.remaining.set(rt as ClusterRuntime, (w.remaining.get(rt as ClusterRuntime) ?? 0) - 1);
+          w.remaining.set(rt, (w.remaining.get(rt) ?? 0) - 1);
           if ([...w.remaining.values()].every((v) => v <= 0)) {
             pollWaiters.splice(pollWaiters.indexOf(w), 1);
             w.resolve();
@@ -161,7 +151,17 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         }
       },
     });
-    clusters.push(rt as ClusterRuntime);
+    rt = {
+      cfg,
+      http,
+      poller,
+      lookup,
+      view: null,
+      learned: saved?.learned[cfg.name] ?? emptyLearned(),
+      alerts: saved?.alerts[cfg.name] ?? emptyAlertState(),
+      findings: [],
+    };
+    clusters.push(rt);
   }
   rerender();
 

@@ -93,6 +93,12 @@ describe('daemon under bad input', () => {
     expect(typo.stderr.trim().split('\n')).toHaveLength(1);
     expect(typo.stderr).toContain('intervall');
 
+    writeFileSync(file, 'clusters:\n  - url: http://127.0.0.1:15672\n    rules:\n      disabled: [guest-user-enable]\n');
+    const rule = await runCli(['run', '--config', file]);
+    expect(rule.code).not.toBe(0);
+    expect(rule.stderr.trim().split('\n')).toHaveLength(1);
+    expect(rule.stderr).toContain('clusters[0].rules.disabled[0]: unknown rule "guest-user-enable"');
+
     writeFileSync(file, 'clusters: [ {url: \n');
     const yaml = await runCli(['run', '--config', file]);
     expect(yaml.code).not.toBe(0);
