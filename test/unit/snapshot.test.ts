@@ -20,20 +20,22 @@ describe('history', () => {
     return h.map((s) => (h[h.length - 1]!.takenAt - s.takenAt) / 1000);
   };
 
-  it('keeps every snapshot of the last 150 s, one a minute before that, nothing past 6 min', () => {
-    const ages = build(15, 40);
-    expect(ages.filter((a) => a <= 150)).toEqual([150, 135, 120, 105, 90, 75, 60, 45, 30, 15, 0]);
-    const older = ages.filter((a) => a > 150);
-    for (let i = 1; i < older.length; i++) expect(older[i - 1]! - older[i]!).toBeGreaterThanOrEqual(60);
+  it('keeps every snapshot of the last 30 s, one per 5 s to 150 s, one a minute to 6 min', () => {
+    const ages = build(1, 600);
+    expect(ages.filter((a) => a <= 30)).toEqual(Array.from({ length: 31 }, (_, i) => 30 - i));
+    const mid = ages.filter((a) => a > 30 && a <= 150);
+    for (let i = 1; i < mid.length; i++) expect(mid[i - 1]! - mid[i]!).toBeGreaterThanOrEqual(5);
+    const old = ages.filter((a) => a > 150);
+    for (let i = 1; i < old.length; i++) expect(old[i - 1]! - old[i]!).toBeGreaterThanOrEqual(60);
     expect(Math.max(...ages)).toBeLessThanOrEqual(360);
-    expect(ages.length).toBeLessThan(16);
+    expect(ages.length).toBeLessThan(65);
   });
 
-  it('bounds the dense part at a 1 s interval, always keeping the newest', () => {
-    const ages = build(1, 400);
-    expect(ages[ages.length - 1]).toBe(0);
-    expect(ages.filter((a) => a <= 150).length).toBeLessThanOrEqual(31);
-    expect(ages.length).toBeLessThan(40);
+  it('keeps about nine snapshots of a broker polled every 30 s', () => {
+    const ages = build(30, 40);
+    expect(ages.filter((a) => a <= 150)).toEqual([150, 120, 90, 60, 30, 0]);
+    expect(ages.length).toBeLessThanOrEqual(10);
+    expect(Math.max(...ages)).toBeLessThanOrEqual(360);
   });
 });
 
