@@ -18,12 +18,13 @@ export interface Timed {
   brokerCpuMs: number;
 }
 
-export async function timeGet(url: string, opts: { authorization?: string; brokerPid?: number } = {}): Promise<Timed> {
+export async function timeGet(url: string, opts: { authorization?: string; brokerPid?: number; timeoutMs?: number } = {}): Promise<Timed> {
   const cpu0 = processCpuMs(opts.brokerPid);
   const t0 = performance.now();
   const res = await request(url, {
     dispatcher: agent,
     headers: { 'accept-encoding': 'identity', ...(opts.authorization ? { authorization: opts.authorization } : {}) },
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000),
   });
   let bytes = 0;
   for await (const chunk of res.body) bytes += (chunk as Buffer).length;

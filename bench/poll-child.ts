@@ -109,21 +109,31 @@ async function main(): Promise<void> {
     afterCollect: () => (brokerCpuMs = processCpuMs(plan.brokerPid) - brokerAtStart),
   });
   const samples: PollSample[] = [];
-  let error: string | undefined;
-  try {
-    const total = plan.warmup + plan.polls;
-    for (let i = 0; i < total; i++) {
-      const warmup = i < plan.warmup;
-      clock += warmup ? Math.max(cfg.interval, 60_000) : cfg.interval;
-      current = { trace: [], t0: performance.now() };
-      brokerAtStart = processCpuMs(plan.brokerPid);
+  // A failed poll (a timeout, with the config's default 20 s) is what the daemon would log
+  // and count: record it and go on, as the daemon does; three in a row end the run.
+  const failures: string[] = [];
+  let consecutive = 0;
+  const total = plan.warmup + plan.polls;
+  for (let i = 0; i < total && consecutive < 3; i++) {
+    const warmup = i < plan.warmup;
+    clock += warmup ? Math.max(cfg.interval, 60_000) : cfg.interval;
+    current = { trace: [], t0: performance.now() };
+    brokerAtStart = processCpuMs(plan.brokerPid);
+    const t0 = performance.now();
+    let collectMs: number;
+    try {
       const t = await cycle();
       samples.push({ ...t, warmup, brokerCpuMs, trace: current.trace });
-      if (i >= plan.warmup - 1 && i < total - 1) await new Promise((res) => setTimeout(res, plan.gapFactor * t.collectMs + 500));
+      collectMs = t.collectMs;
+      consecutive = 0;
+    } catch (e) {
+      failures.push(`poll ${i + 1}${warmup ? ' (warm-up)' : ''}: ${e instanceof Error ? e.message : String(e)}`);
+      collectMs = performance.now() - t0;
+      consecutive++;
     }
-  } catch (e) {
-    error = e instanceof Error ? e.message : String(e);
+    if (i >= plan.warmup - 1 && i < total - 1) await new Promise((res) => setTimeout(res, plan.gapFactor * collectMs + 500));
   }
+  const error = failures.length > 0 ? `${failures.length} failed poll(s): ${failures.join('; ')}` : undefined;
   await http.close();
   const result: PollChildResult = { samples, maxRssMb: process.resourceUsage().maxRSS / 1024, ...(error ? { error } : {}) };
   process.stdout.write(JSON.stringify(result) + '\n');

@@ -51,6 +51,8 @@ export interface ScrapeSummary {
   daemonPeakRssMb: number;
   /** Each scrape: start (ms into the window) and latency (ms). */
   timeline?: Array<[number, number]>;
+  /** Why another queue source stood in. */
+  note?: string;
   error?: string;
 }
 
@@ -87,7 +89,7 @@ export interface BenchResult {
   startedAt: string;
   durationS: number;
   command: string;
-  options: { sizes: number[]; connections: number; polls: number; warmup: number; intervalS: number; scrapeSeconds: number; publishRate: number };
+  options: { sizes: number[]; connections: number; polls: number; warmup: number; intervalS: number; scrapeSeconds: number; publishRate: number; slowTimeoutS: number; statsIntervalMs: number };
   machine: Machine;
   sizes: SizeResult[];
 }
@@ -195,14 +197,15 @@ export function tableCells(r: Row): string[] {
   ];
 }
 
-export const SCRAPE_HEAD = ['queues', 'series', 'exposition', 'scrapes', 'p50', 'p99', 'max', 'daemon poll', 'skipped', 'poll errors', 'daemon peak RSS'];
+export const SCRAPE_HEAD = ['queues', 'queue source', 'series', 'exposition', 'scrapes', 'p50', 'p99', 'max', 'daemon poll', 'skipped', 'poll errors', 'daemon peak RSS'];
 
 export function scrapeCells(s: SizeResult): string[] {
   const x = s.scrape;
-  if (!x) return [fmtNum(s.queues), dash, dash, dash, dash, dash, dash, dash, dash, dash, dash];
-  if (x.error) return [fmtNum(s.queues), `failed: ${x.error.slice(0, 80)}`, '', '', '', '', '', '', '', '', ''];
+  if (!x) return [fmtNum(s.queues), dash, dash, dash, dash, dash, dash, dash, dash, dash, dash, dash];
+  if (x.error) return [fmtNum(s.queues), x.queueSource, `failed: ${x.error.slice(0, 80)}`, '', '', '', '', '', '', '', '', ''];
   return [
     fmtNum(s.queues),
+    x.note ? `${x.queueSource} (*)` : x.queueSource,
     fmtNum(x.series),
     fmtBytes(x.expositionBytes),
     fmtNum(x.requests),
@@ -288,18 +291,25 @@ export function verdicts(result: BenchResult): Verdict[] {
     out.push(
       verdict(
         `${label}: poll cycle at 10k queues within 1.5x the plugin's /metrics/detailed`,
-        w && d ? w.wallMs <= 1.5 * d.wallMs : undefined,
+        w && d && Number.isFinite(w.wallMs) && Number.isFinite(d.wallMs) ? w.wallMs <= 1.5 * d.wallMs : undefined,
         w && d ? `cycle ${fmtMs(w.wallMs)} vs ${fmtMs(d.wallMs)} (${(w.wallMs / d.wallMs).toFixed(2)}x); collect alone ${fmtMs(w.collectMs)} (${(w.collectMs / d.wallMs).toFixed(2)}x)` : 'no 10k run',
       ),
       verdict(
         `${label}: poll cycle at 10k queues at most 0.5x a full /api/queues`,
-        w && f ? w.wallMs <= 0.5 * f.wallMs : undefined,
+        w && f && Number.isFinite(w.wallMs) && Number.isFinite(f.wallMs) ? w.wallMs <= 0.5 * f.wallMs : undefined,
         w && f ? `cycle ${fmtMs(w.wallMs)} vs ${fmtMs(f.wallMs)} (${(w.wallMs / f.wallMs).toFixed(2)}x); collect alone ${fmtMs(w.collectMs)} (${(w.collectMs / f.wallMs).toFixed(2)}x)` : 'no 10k run',
       ),
-      verdict(`${label}: agent CPU per poll at 10k queues under 300 ms`, w ? w.cpuMs < 300 : undefined, w ? fmtMs(w.cpuMs) : 'no 10k run'),
+      verdict(`${label}: agent CPU per poll at 10k queues under 300 ms`, w && Number.isFinite(w.cpuMs) ? w.cpuMs < 300 : undefined, w ? fmtMs(w.cpuMs) : 'no 10k run'),
     );
     const w50 = q50 ? find(result, q50, id) : undefined;
-    out.push(verdict(`${label}: peak RSS under 250 MB at 50k queues`, w50 ? w50.maxRssMb < 250 * 1e6 / 1048576 : undefined, w50 ? `${fmtMb(w50.maxRssMb)} (${Math.round((w50.maxRssMb * 1048576) / 1e6)} MB)` : 'no 50k run'));
+    const rssKnown = w50 !== undefined && Number.isFinite(w50.wallMs);
+    out.push(
+      verdict(
+        `${label}: peak RSS under 250 MB at 50k queues`,
+        rssKnown ? w50.maxRssMb < (250 * 1e6) / 1048576 : undefined,
+        rssKnown ? `${fmtMb(w50.maxRssMb)} (${Math.round((w50.maxRssMb * 1048576) / 1e6)} MB)` : w50 ? `no successful poll (${w50.error ?? ''})` : 'no 50k run',
+      ),
+    );
     const steady = result.sizes.map((s) => find(result, s.queues, id)?.requests).filter((v): v is number => v !== undefined && Number.isFinite(v));
     const firsts = result.sizes.map((s) => find(result, s.queues, id)?.requestsFirst).filter((v): v is number => v !== undefined && Number.isFinite(v));
     out.push(

@@ -59,6 +59,10 @@ interface Options {
   markdown: string;
   /** Write a V8 CPU profile of every warren poll child to <out>/profiles. */
   profile: boolean;
+  /** Client-side cap on one full /api/queues (kbudde's own default timeout is 30 s). */
+  slowTimeoutS: number;
+  /** The broker's collect_statistics_interval, ms. */
+  statsIntervalMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -75,8 +79,8 @@ function parseArgs(argv: string[]): Options {
   };
   for (const a of argv) {
     if (a === '--profile') continue;
-    if (a.startsWith('--') && !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown'].includes(a.slice(2))) {
-      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --out DIR --markdown FILE --profile`);
+    if (a.startsWith('--') && !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown', 'slow-timeout', 'stats-interval'].includes(a.slice(2))) {
+      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --slow-timeout 120 --stats-interval 30000 --out DIR --markdown FILE --profile`);
     }
   }
   const sizes = (get('sizes') ?? '1000,10000,50000').split(',').map((s) => Number(s.trim().replace(/k$/i, '000')));
@@ -97,6 +101,8 @@ function parseArgs(argv: string[]): Options {
     out: resolve(get('out') ?? join(REPO_ROOT, 'bench/results')),
     markdown: resolve(get('markdown') ?? join(REPO_ROOT, 'BENCHMARKS.md')),
     profile: argv.includes('--profile'),
+    slowTimeoutS: num('slow-timeout', 120),
+    statsIntervalMs: num('stats-interval', 30_000),
   };
 }
 
@@ -150,8 +156,11 @@ async function main(): Promise<void> {
     log('starting a private RabbitMQ node');
     broker = await startBroker({
       name: 'bench',
-      // Only timeouts differ from the defaults: a slow endpoint must finish, not be cut off.
       extraConfig: [
+        // The monitoring guide's production setting for large brokers (30-60 s). At the default
+        // 5 s the idle node spent 1.26 of this machine's 2 cores on statistics at 50k queues.
+        `collect_statistics_interval = ${opts.statsIntervalMs}`,
+        // A slow endpoint must finish, not be cut off by the HTTP listener.
         'management.tcp.idle_timeout = 600000',
         'management.tcp.inactivity_timeout = 600000',
         'management.tcp.request_timeout = 600000',
@@ -172,7 +181,8 @@ async function main(): Promise<void> {
       writeFileSync(
         file,
         stringify({
-          clusters: [{ name: 'bench', url: b.mgmtUrl, user: b.user, passwordFile, prometheusUrl: b.promUrl, queueSource, interval: `${opts.intervalS}s`, timeout: '60s' }],
+          // Everything else at warren's defaults (timeout 20 s, inventory every 5 min).
+          clusters: [{ name: 'bench', url: b.mgmtUrl, user: b.user, passwordFile, prometheusUrl: b.promUrl, queueSource, interval: `${opts.intervalS}s` }],
         }),
       );
       return file;
@@ -195,6 +205,36 @@ async function main(): Promise<void> {
     let messages = 0;
     let withMessages = 0;
     const sizes: SizeResult[] = [];
+    const resultOf = (): BenchResult => ({
+      startedAt: new Date(started).toISOString(),
+      durationS: (Date.now() - started) / 1000,
+      command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+      options: {
+        sizes: opts.sizes, connections: opts.connections, polls: opts.polls, warmup: opts.warmup, intervalS: opts.intervalS,
+        scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate, slowTimeoutS: opts.slowTimeoutS, statsIntervalMs: opts.statsIntervalMs,
+      },
+      machine,
+      sizes,
+    });
+
+    // After a timed-out list request the broker keeps computing it; measuring anything then
+    // would measure a busy broker. Wait (at most 5 min) until its CPU is back near idle.
+    let brokerBusy = false;
+    let idleCpuMsPerS = 0;
+    const brokerSettled = async (): Promise<void> => {
+      if (!brokerBusy) return;
+      const t0 = Date.now();
+      for (;;) {
+        const a = processCpuMs(brokerPid);
+        await sleep(5_000);
+        const rate = (processCpuMs(brokerPid) - a) / 5;
+        if (rate <= idleCpuMsPerS * 1.3 + 50 || Date.now() - t0 > 300_000) {
+          log(`  broker back to ${Math.round(rate)} ms/s of CPU after ${Math.round((Date.now() - t0) / 1000)} s`);
+          break;
+        }
+      }
+      brokerBusy = false;
+    };
 
     for (const size of opts.sizes) {
       const t0 = Date.now();
@@ -236,14 +276,15 @@ async function main(): Promise<void> {
         if (loadReady.failures > 0) log(`warning: ${loadReady.failures} connections failed (${loadReady.firstError ?? ''})`);
       }
       const buildS = (Date.now() - t0) / 1000;
-      // Two stats intervals, so the management stats DB knows every new queue and connection.
-      await sleep(12_000);
+      // A stats interval and then some, so the management stats DB knows every new queue and connection.
+      await sleep(opts.statsIntervalMs + 5_000);
 
       const ov = await getJson<{ object_totals: Record<string, number>; queue_totals: Record<string, number> }>(b, '/api/overview');
       const nodes = await getJson<Array<{ mem_used: number }>>(b, '/api/nodes?columns=mem_used');
       const cpuA = processCpuMs(brokerPid);
       await sleep(10_000);
       const idle = (processCpuMs(brokerPid) - cpuA) / 10;
+      idleCpuMsPerS = idle;
       const sr: SizeResult = {
         queues: size,
         brokerQueues: ov.object_totals.queues ?? 0,
@@ -260,7 +301,53 @@ async function main(): Promise<void> {
       };
       log(`${sr.brokerQueues} queues, ${sr.connections} connections, ${sr.channels} channels, ${sr.consumers} consumers; built in ${Math.round(buildS)} s; broker idle CPU ${Math.round(idle)} ms/s`);
 
-      const endpoint = async (id: ContenderResult['id'], url: string, n: number, mgmt: boolean): Promise<void> => {
+      const scrapeDaemon = async (queueSource: string): Promise<ScrapeSummary> => {
+        const port = await freePort();
+        log(`  warren run (queue source ${queueSource}): ${opts.scrapers} scrapers on /metrics for ${opts.scrapeSeconds} s`);
+        daemon = spawn(process.execPath, [CLI, 'run', '--config', configFile(`daemon-${queueSource}`, queueSource), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        const base = `http://127.0.0.1:${port}`;
+        const common = { queueSource, intervalS: opts.intervalS, windowS: opts.scrapeSeconds, scrapers: opts.scrapers };
+        try {
+          const deadline = Date.now() + 3 * 60_000;
+          for (;;) {
+            const h = await fetch(`${base}/healthz`).then((r) => r.status).catch(() => 0);
+            if (h === 200) break;
+            if (Date.now() > deadline) throw new Error('warren run did not complete a poll within 3 min');
+            if (daemon.exitCode !== null) throw new Error(`warren run exited ${daemon.exitCode}`);
+            await sleep(200);
+          }
+          const x = await scrape(`${base}/metrics`, opts.scrapers, opts.scrapeSeconds * 1000);
+          return {
+            ...common,
+            requests: x.requests,
+            p50Ms: x.p50Ms,
+            p99Ms: x.p99Ms,
+            maxMs: x.maxMs,
+            series: sampleValue(x.lastBody, 'warren_series'),
+            expositionBytes: x.bytes,
+            errors: x.errors,
+            pollDurationS: sampleValue(x.lastBody, 'warren_poll_duration_seconds'),
+            pollRequests: sampleValue(x.lastBody, 'warren_poll_requests'),
+            pollSkipped: sampleValue(x.lastBody, 'warren_poll_skipped_total'),
+            pollErrors: sampleValue(x.lastBody, 'warren_poll_errors_total'),
+            daemonPeakRssMb: peakRssMb(daemon.pid),
+            timeline: x.timeline,
+          };
+        } catch (e) {
+          return {
+            ...common, requests: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, series: NaN, expositionBytes: 0, errors: 0,
+            pollDurationS: NaN, pollRequests: NaN, pollSkipped: NaN, pollErrors: NaN, daemonPeakRssMb: NaN,
+            error: e instanceof Error ? e.message : String(e),
+          };
+        } finally {
+          await stopChild(daemon);
+          daemon = undefined;
+        }
+      };
+
+      const endpoint = async (id: ContenderResult['id'], url: string, n: number, mgmt: boolean, timeoutMs = 600_000): Promise<void> => {
         const samples: EndpointSample[] = [];
         let error: string | undefined;
         for (let i = 0; i < n; i++) {
@@ -268,12 +355,15 @@ async function main(): Promise<void> {
           if (i >= 2 && samples.some((x) => x.wallMs > 10_000)) break;
           if (mgmt) await cacheCooldown();
           try {
-            const t = await timeGet(url, { ...(mgmt ? { authorization: auth } : {}), brokerPid });
+            const t = await timeGet(url, { ...(mgmt ? { authorization: auth } : {}), brokerPid, timeoutMs });
             if (t.status !== 200) throw new Error(`HTTP ${t.status}`);
             samples.push(t);
             if (mgmt) cacheTouched(t.wallMs);
           } catch (e) {
-            error = e instanceof Error ? e.message : String(e);
+            const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError' || /abort|timeout/i.test(e.message));
+            error = timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : e instanceof Error ? e.message : String(e);
+            // The broker goes on computing an abandoned list (and then caches it): wait until it is done.
+            if (timedOut && mgmt) brokerBusy = true;
             break;
           }
         }
@@ -293,6 +383,8 @@ async function main(): Promise<void> {
           const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=poll-${source}-${size}.cpuprofile`] : [];
           const r = await runJsonChild<PollChildResult>(join(HERE, 'poll-child.js'), planFile, { nodeArgs });
           sr.contenders.push({ id, polls: r.samples, maxRssMb: r.maxRssMb, ...(r.error ? { error: r.error } : {}) });
+          // A poll that timed out left the broker computing the list it asked for.
+          if (r.error) brokerBusy = true;
           cacheTouched(Math.max(0, ...r.samples.map((s) => s.collectMs)));
           const m = r.samples.filter((s) => !s.warmup);
           log(
@@ -310,78 +402,35 @@ async function main(): Promise<void> {
         }
       };
 
-      // The management API's queue cache must have expired before each stats-augmented
-      // /api/queues (full, or warren's management source): the plugin endpoints and the
-      // plugin-source poll, which do not touch that cache, run in between.
-      await endpoint('full-api-queues', `${b.mgmtUrl}/api/queues`, opts.polls, true);
+      // Order: what never touches the management API's stats-augmented queue list first; then
+      // warren's management source, the daemon and, last, a full /api/queues (the slowest,
+      // capped), each after the list cache has expired and the broker has finished any list
+      // an abandoned (timed-out) request left it computing.
       await endpoint('plugin-detailed', `${b.promUrl}/metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count`, opts.polls, false);
       await endpoint('plugin-per-object', `${b.promUrl}/metrics/per-object`, opts.perObjectPolls, false);
       await warren('warren-prometheus', 'prometheus');
       await warren('warren-management', 'management');
+      const managementWorks = !sr.contenders.find((c) => c.id === 'warren-management')?.error;
 
       if (opts.scrapeSeconds > 0) {
+        await brokerSettled();
         await cacheCooldown();
-        const port = await freePort();
-        log(`  warren run: ${opts.scrapers} scrapers on /metrics for ${opts.scrapeSeconds} s`);
-        daemon = spawn(process.execPath, [CLI, 'run', '--config', configFile('daemon', 'management'), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        const base = `http://127.0.0.1:${port}`;
-        let summary: ScrapeSummary;
-        try {
-          const deadline = Date.now() + 5 * 60_000;
-          for (;;) {
-            const h = await fetch(`${base}/healthz`).then((r) => r.status).catch(() => 0);
-            if (h === 200) break;
-            if (Date.now() > deadline) throw new Error('warren run did not complete a poll within 5 min');
-            if (daemon.exitCode !== null) throw new Error(`warren run exited ${daemon.exitCode}`);
-            await sleep(200);
-          }
-          const s = await scrape(`${base}/metrics`, opts.scrapers, opts.scrapeSeconds * 1000);
-          summary = {
-            queueSource: 'management',
-            intervalS: opts.intervalS,
-            windowS: opts.scrapeSeconds,
-            scrapers: opts.scrapers,
-            requests: s.requests,
-            p50Ms: s.p50Ms,
-            p99Ms: s.p99Ms,
-            maxMs: s.maxMs,
-            series: sampleValue(s.lastBody, 'warren_series'),
-            expositionBytes: s.bytes,
-            errors: s.errors,
-            pollDurationS: sampleValue(s.lastBody, 'warren_poll_duration_seconds'),
-            pollRequests: sampleValue(s.lastBody, 'warren_poll_requests'),
-            pollSkipped: sampleValue(s.lastBody, 'warren_poll_skipped_total'),
-            pollErrors: sampleValue(s.lastBody, 'warren_poll_errors_total'),
-            daemonPeakRssMb: peakRssMb(daemon.pid),
-            timeline: s.timeline,
-          };
-        } catch (e) {
-          summary = {
-            queueSource: 'management', intervalS: opts.intervalS, windowS: opts.scrapeSeconds, scrapers: opts.scrapers, requests: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN,
-            series: NaN, expositionBytes: 0, errors: 0, pollDurationS: NaN, pollRequests: NaN, pollSkipped: NaN, pollErrors: NaN, daemonPeakRssMb: NaN,
-            error: e instanceof Error ? e.message : String(e),
-          };
-        }
-        await stopChild(daemon);
-        daemon = undefined;
+        // The management source exports the most series (per-queue counters and rates); where
+        // its polls failed at this size, the default source (`auto`: the plugin) stands in.
+        const summary = await scrapeDaemon(managementWorks ? 'management' : 'auto');
+        if (!managementWorks) summary.note = "warren's management-source polls failed at this size (see the poll table), so the daemon ran with the default source";
         cacheTouched(Number.isFinite(summary.pollDurationS) ? summary.pollDurationS * 1000 : 0);
         sr.scrape = summary;
         log(`  /metrics: ${summary.requests} scrapes, p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms, max ${summary.maxMs.toFixed(1)} ms, ${summary.series} series${summary.error ? `; error ${summary.error}` : ''}`);
       }
-      sizes.push(sr);
-    }
 
-    const result: BenchResult = {
-      startedAt: new Date(started).toISOString(),
-      durationS: (Date.now() - started) / 1000,
-      command: `node build/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-      options: { sizes: opts.sizes, connections: opts.connections, polls: opts.polls, warmup: opts.warmup, intervalS: opts.intervalS, scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate },
-      machine,
-      sizes,
-    };
-    writeOutputs(result, opts);
+      await brokerSettled();
+      await endpoint('full-api-queues', `${b.mgmtUrl}/api/queues`, opts.polls, true, opts.slowTimeoutS * 1000);
+      sizes.push(sr);
+      // Partial results survive an interrupted run.
+      writeOutputs(resultOf(), opts, false);
+    }
+    writeOutputs(resultOf(), opts, true);
   } finally {
     log('stopping the client load, the broker and everything else started');
     await cleanup();
@@ -390,7 +439,7 @@ async function main(): Promise<void> {
   }
 }
 
-function writeOutputs(result: BenchResult, opts: Options): void {
+function writeOutputs(result: BenchResult, opts: Options, final: boolean): void {
   mkdirSync(opts.out, { recursive: true });
   const jsonFile = join(opts.out, 'results.json');
   writeFileSync(jsonFile, JSON.stringify(result, null, 2) + '\n');
@@ -408,16 +457,17 @@ function writeOutputs(result: BenchResult, opts: Options): void {
   );
   writeFileSync(svgFile, svg);
 
+  const analysisFile = join(REPO_ROOT, 'bench/analysis.md');
+  const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '';
+  const mdDir = dirname(opts.markdown);
+  writeFileSync(opts.markdown, renderMarkdown(result, { chartPath: relative(mdDir, svgFile), jsonPath: relative(mdDir, jsonFile), analysis, partial: !final }));
+  if (!final) return;
+
   const table = textTable(TABLE_HEAD, rows(result).map(tableCells));
   const scrapeTable = textTable(SCRAPE_HEAD, result.sizes.map(scrapeCells));
   const v = verdicts(result);
   process.stdout.write(`\nPoll cost\n${table}\n/metrics from warren's cache\n${scrapeTable}\nTargets\n`);
   for (const x of v) process.stdout.write(`  [${x.status === 'met' ? 'met' : x.status === 'missed' ? 'MISSED' : '--'}] ${x.target}: ${x.measured}\n`);
-
-  const analysisFile = join(REPO_ROOT, 'bench/analysis.md');
-  const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '';
-  const mdDir = dirname(opts.markdown);
-  writeFileSync(opts.markdown, renderMarkdown(result, { chartPath: relative(mdDir, svgFile), jsonPath: relative(mdDir, jsonFile), analysis }));
   process.stdout.write(`\nwrote ${jsonFile}, ${svgFile}, ${opts.markdown}\n`);
 }
 
