@@ -117,6 +117,32 @@ describe('OpenStack attribution on a simulated cloud', () => {
     } finally {
       for (const f of sim.activeFaults()) await sim.setFault(f, false);
     }
+    // Faults removed: the daemon's findings clear (nova-compute back on cmp-02, Ceilometer
+    // consuming again, orphans deleted, the conductor acking).
+    await eventually(async () => {
+      await agent.waitForPolls(1);
+      const left = agent.clusters[0]!.findings.filter((f) => f.severity !== 'info').map((f) => `${f.rule} ${f.subject.name}`);
+      expect(left).toEqual([]);
+    }, 90_000, 1000);
+  });
+
+  it('finds one service opening far more connections than its learned baseline, and clears it', async () => {
+    // The daemon has learned per service and host since the start; nova-api on ctl-1 now opens 50 more.
+    await sim.setFault('connection-flood', true);
+    try {
+      await eventually(async () => {
+        await agent.waitForPolls(1);
+        const f = agent.clusters[0]!.findings.filter((x) => x.rule === 'openstack-service-connections-high');
+        expect(f.map((x) => [x.subject.kind, x.severity])).toEqual([['service', 'warning']]);
+        expect(f[0]!.summary).toContain('ctl-1');
+      }, 60_000, 1000);
+    } finally {
+      await sim.setFault('connection-flood', false);
+    }
+    await eventually(async () => {
+      await agent.waitForPolls(1);
+      expect(agent.clusters[0]!.findings.filter((x) => x.rule === 'openstack-service-connections-high')).toEqual([]);
+    }, 60_000, 1000);
   });
 
   it('reports a backlog on a shared RPC topic queue when the conductors stop consuming', async () => {
