@@ -7,6 +7,7 @@
 // Flags: --queues N --connections N --cycles N --source management|prometheus --interval S
 
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import type { ClusterConfig } from '../src/config/index.js';
 import { clusterSchema, openstackSchema } from '../src/config/schema.js';
 import type { HttpClient, RequestCounter } from '../src/sources/http.js';
@@ -14,13 +15,13 @@ import { fakePid } from '../src/sim/wire.js';
 import { cycleRunner } from './cycle.js';
 import { exchangesOf, openstackQueues, take, type BenchQueue } from './topology.js';
 
-interface Topology {
+export interface Topology {
   queues: BenchQueue[];
   consumedBy: Map<string, number>;
   connections: Array<{ name: string; binary: string; address: string; clientName: string; channels: number }>;
 }
 
-function buildTopology(queueCount: number, connectionCount: number): Topology {
+export function buildTopology(queueCount: number, connectionCount: number): Topology {
   const queues = take(openstackQueues(), queueCount);
   // As in the live bench: consumers on the first non-notification queues that hold no messages.
   const consumed = queues.filter((q, i) => q.kind !== 'notification' && i % 10 !== 7);
@@ -38,7 +39,7 @@ function buildTopology(queueCount: number, connectionCount: number): Topology {
 }
 
 /** The responses of one tick; `tick` moves the counters of a few queues (the background publisher). */
-function responses(t: Topology, tick: number): Map<string, string> {
+export function responses(t: Topology, tick: number): Map<string, string> {
   const node = 'rabbit@bench';
   const published = (i: number) => (i < 6 ? tick * 25 : 0);
   const depth = (i: number) => (i % 10 === 7 && !t.consumedBy.has(t.queues[i]!.name) ? 1 + (i % 5) : 0);
@@ -123,7 +124,7 @@ function responses(t: Topology, tick: number): Map<string, string> {
 }
 
 /** Serves the prepared responses, counting requests and bytes like the real client. */
-function replayClient(current: () => Map<string, string>): HttpClient {
+export function replayClient(current: () => Map<string, string>): HttpClient {
   const lifetime: RequestCounter = { requests: 0, bytes: 0 };
   const getText = async (url: string, counter: RequestCounter): Promise<string> => {
     const u = new URL(url);
@@ -185,7 +186,9 @@ async function main(): Promise<void> {
   process.stdout.write(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB\n`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`replay: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`replay: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
+}

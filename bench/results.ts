@@ -68,6 +68,11 @@ export interface SizeResult {
   buildS: number;
   brokerIdleCpuMsPerS: number;
   brokerMemMb: number;
+  /** When this size was measured, and the machine's load average then (runs may be merged). */
+  measuredAt?: string;
+  loadAvg?: number[];
+  /** Most RabbitMQ nodes other than the benchmark's seen running while this size was measured. */
+  otherBrokersSeen?: number;
   contenders: ContenderResult[];
   scrape?: ScrapeSummary;
 }

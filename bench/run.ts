@@ -63,6 +63,10 @@ interface Options {
   slowTimeoutS: number;
   /** The broker's collect_statistics_interval, ms. */
   statsIntervalMs: number;
+  /** Keep the sizes of an earlier <out>/results.json that this run does not measure. */
+  merge: boolean;
+  /** Measure nothing: rewrite the table, chart and BENCHMARKS.md from <out>/results.json. */
+  reportOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -78,9 +82,9 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   for (const a of argv) {
-    if (a === '--profile') continue;
+    if (a === '--profile' || a === '--merge' || a === '--report-only') continue;
     if (a.startsWith('--') && !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown', 'slow-timeout', 'stats-interval'].includes(a.slice(2))) {
-      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --slow-timeout 120 --stats-interval 30000 --out DIR --markdown FILE --profile`);
+      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --slow-timeout 120 --stats-interval 30000 --out DIR --markdown FILE --profile --merge --report-only`);
     }
   }
   const sizes = (get('sizes') ?? '1000,10000,50000').split(',').map((s) => Number(s.trim().replace(/k$/i, '000')));
@@ -103,6 +107,8 @@ function parseArgs(argv: string[]): Options {
     profile: argv.includes('--profile'),
     slowTimeoutS: num('slow-timeout', 120),
     statsIntervalMs: num('stats-interval', 30_000),
+    merge: argv.includes('--merge'),
+    reportOnly: argv.includes('--report-only'),
   };
 }
 
@@ -131,6 +137,10 @@ async function getJson<T>(broker: Broker, path: string): Promise<T> {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.reportOnly) {
+    writeOutputs(JSON.parse(readFileSync(join(opts.out, 'results.json'), 'utf8')) as BenchResult, opts, true);
+    return;
+  }
   const started = Date.now();
   const machine0 = machineInfo();
   log(`sizes ${opts.sizes.join(', ')} queues, ${opts.connections} connections, ${opts.polls} polls; load average ${machine0.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}, other RabbitMQ nodes: ${machine0.otherBrokersAtStart}`);
@@ -172,6 +182,7 @@ async function main(): Promise<void> {
     const b = broker;
     const auth = basicAuth(b);
     const brokerPid = b.pid();
+    const otherBrokers = (): number => listProcesses().filter((p) => p.comm === 'beam.smp' && p.pid !== brokerPid && p.state !== 'Z').length;
     const ov0 = await getJson<{ rabbitmq_version: string; erlang_version: string }>(b, '/api/overview');
     const machine: Machine = { ...machine0, rabbitmq: ov0.rabbitmq_version, erlang: ov0.erlang_version };
     const passwordFile = join(tmp, 'password');
@@ -205,6 +216,8 @@ async function main(): Promise<void> {
     let messages = 0;
     let withMessages = 0;
     const sizes: SizeResult[] = [];
+    const earlierFile = join(opts.out, 'results.json');
+    const earlier: SizeResult[] = opts.merge && existsSync(earlierFile) ? (JSON.parse(readFileSync(earlierFile, 'utf8')) as BenchResult).sizes : [];
     const resultOf = (): BenchResult => ({
       startedAt: new Date(started).toISOString(),
       durationS: (Date.now() - started) / 1000,
@@ -214,7 +227,7 @@ async function main(): Promise<void> {
         scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate, slowTimeoutS: opts.slowTimeoutS, statsIntervalMs: opts.statsIntervalMs,
       },
       machine,
-      sizes,
+      sizes: [...earlier.filter((e) => !sizes.some((x) => x.queues === e.queues)), ...sizes].sort((a, b) => a.queues - b.queues),
     });
 
     // After a timed-out list request the broker keeps computing it; measuring anything then
@@ -238,6 +251,7 @@ async function main(): Promise<void> {
 
     for (const size of opts.sizes) {
       const t0 = Date.now();
+      const loadAtSize = os.loadavg();
       const fresh = take(gen, size - all.length);
       const offset = all.length;
       if (offset === 0) {
@@ -297,7 +311,16 @@ async function main(): Promise<void> {
         buildS,
         brokerIdleCpuMsPerS: idle,
         brokerMemMb: (nodes[0]?.mem_used ?? 0) / 1048576,
+        measuredAt: new Date().toISOString(),
+        loadAvg: loadAtSize,
+        otherBrokersSeen: otherBrokers(),
         contenders: [],
+      };
+      sizes.push(sr);
+      // Other brokers running during the measurements (other people's tests) would skew them: note any seen.
+      const checkpoint = (): void => {
+        sr.otherBrokersSeen = Math.max(sr.otherBrokersSeen ?? 0, otherBrokers());
+        writeOutputs(resultOf(), opts, false);
       };
       log(`${sr.brokerQueues} queues, ${sr.connections} connections, ${sr.channels} channels, ${sr.consumers} consumers; built in ${Math.round(buildS)} s; broker idle CPU ${Math.round(idle)} ms/s`);
 
@@ -368,6 +391,8 @@ async function main(): Promise<void> {
           }
         }
         sr.contenders.push({ id, requests: samples, ...(error ? { error } : {}) });
+        // Partial results survive an interrupted run.
+        checkpoint();
         const w = samples.map((s) => s.wallMs);
         log(`  ${CONTENDERS.find((c) => c.id === id)!.label}: ${w.map((x) => Math.round(x)).join(', ')} ms, ${samples[0]?.bytes ?? 0} bytes${error ? `; error ${error}` : ''}`);
       };
@@ -385,6 +410,7 @@ async function main(): Promise<void> {
           sr.contenders.push({ id, polls: r.samples, maxRssMb: r.maxRssMb, ...(r.error ? { error: r.error } : {}) });
           // A poll that timed out left the broker computing the list it asked for.
           if (r.error) brokerBusy = true;
+          checkpoint();
           cacheTouched(Math.max(0, ...r.samples.map((s) => s.collectMs)));
           const m = r.samples.filter((s) => !s.warmup);
           log(
@@ -421,14 +447,13 @@ async function main(): Promise<void> {
         if (!managementWorks) summary.note = "warren's management-source polls failed at this size (see the poll table), so the daemon ran with the default source";
         cacheTouched(Number.isFinite(summary.pollDurationS) ? summary.pollDurationS * 1000 : 0);
         sr.scrape = summary;
+        checkpoint();
         log(`  /metrics: ${summary.requests} scrapes, p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms, max ${summary.maxMs.toFixed(1)} ms, ${summary.series} series${summary.error ? `; error ${summary.error}` : ''}`);
       }
 
       await brokerSettled();
       await endpoint('full-api-queues', `${b.mgmtUrl}/api/queues`, opts.polls, true, opts.slowTimeoutS * 1000);
-      sizes.push(sr);
-      // Partial results survive an interrupted run.
-      writeOutputs(resultOf(), opts, false);
+      checkpoint();
     }
     writeOutputs(resultOf(), opts, true);
   } finally {

@@ -58,17 +58,27 @@ function parseLabels(s: string): Record<string, string> {
   while (i < s.length) {
     const eq = s.indexOf('=', i);
     if (eq === -1) break;
-    const name = s.slice(i, eq).trim().replace(/^,/, '').trim();
+    let name = s.slice(i, eq).trim();
+    if (name.charCodeAt(0) === 44 /* , */) name = name.slice(1).trim();
     let j = eq + 2; // skip ="
     let value = '';
-    while (j < s.length && s[j] !== '"') {
-      if (s[j] === '\\' && j + 1 < s.length) {
-        const n = s[j + 1];
-        value += n === 'n' ? '\n' : n;
-        j += 2;
-      } else {
-        value += s[j];
-        j++;
+    const quote = s.indexOf('"', j);
+    const backslash = s.indexOf('\\', j);
+    if (quote !== -1 && (backslash === -1 || backslash > quote)) {
+      // No escape in the value (the usual case): one slice, not a string built char by char.
+      // At 50k queues this parser reads ~200k lines a poll.
+      value = s.slice(j, quote);
+      j = quote;
+    } else {
+      while (j < s.length && s[j] !== '"') {
+        if (s[j] === '\\' && j + 1 < s.length) {
+          const n = s[j + 1];
+          value += n === 'n' ? '\n' : n;
+          j += 2;
+        } else {
+          value += s[j];
+          j++;
+        }
       }
     }
     out[name] = value;

@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../harness/broker.js';
-import { sleep, waitFor } from '../harness/util.js';
+import { waitFor } from '../harness/util.js';
 import { attributeConnection, classifyQueue } from '../../src/openstack/classify.js';
 import { diagnoseHostQueue } from '../../src/openstack/view.js';
 import { startSimulation, type Simulation } from '../../src/sim/index.js';
@@ -113,10 +113,6 @@ afterAll(async () => {
 
 describe('healthy simulation', () => {
   it('declares the oslo topology, every queue consumed, nothing piling up', async () => {
-    // let traffic flow for a few stats intervals
-    await sleep(4_000);
-    const qs = await queues();
-    const byName = new Map(qs.map((q) => [q.name, q]));
     const expected = [
       'conductor', 'conductor.ctl-1', 'conductor.ctl-2', 'scheduler', 'scheduler.ctl-1', 'scheduler.ctl-2',
       'compute', 'compute.cmp-01', 'compute.cmp-02', 'compute.cmp-03',
@@ -127,6 +123,14 @@ describe('healthy simulation', () => {
       'engine', 'engine.ctl-1', 'engine.ctl-2', 'heat-engine-listener', 'engine_worker',
       'notifications.info',
     ];
+    // A queue's stats (consumers among them) appear a stats interval after its
+    // declaration: wait until every expected queue has been reported once.
+    const qs = await until('every oslo queue reported with its consumers', async () => {
+      const all = await queues();
+      const seen = new Map(all.map((q) => [q.name, q]));
+      return expected.every((n) => typeof seen.get(n)?.consumers === 'number') ? all : undefined;
+    });
+    const byName = new Map(qs.map((q) => [q.name, q]));
     for (const n of expected) {
       expect(byName.get(n), n).toBeDefined();
       expect(byName.get(n)!.consumers, `${n} consumers`).toBeGreaterThan(0);
