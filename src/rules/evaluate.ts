@@ -20,6 +20,15 @@ export interface Evaluation {
  * Snapshot shape it did not expect) must not hide what the other rules found.
  */
 export function evaluateAll(ctx: RuleContext, lookup: ThresholdLookup, rules: readonly Rule[] = catalogue): Evaluation {
+  const steps = evaluationSteps(ctx, lookup, rules);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The same evaluation, yielding after each rule, so the daemon can answer scrapes between rules. */
+export function* evaluationSteps(ctx: RuleContext, lookup: ThresholdLookup, rules: readonly Rule[] = catalogue): Generator<void, Evaluation> {
   const found: Finding[] = [];
   const errors: RuleError[] = [];
   for (const rule of rules) {
@@ -28,6 +37,7 @@ export function evaluateAll(ctx: RuleContext, lookup: ThresholdLookup, rules: re
     } catch (err) {
       errors.push({ rule: rule.id, message: err instanceof Error ? err.message : String(err) });
     }
+    yield;
   }
   return { findings: dedupe(found).sort(compareFindings), errors };
 }

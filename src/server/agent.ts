@@ -1,16 +1,18 @@
 // The daemon: one poller per cluster feeding metrics, rules, alerts and the
 // report. The HTTP server only ever reads what the last poll left behind.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
-import { renderMetrics, type ClusterMetricsInput } from '../metrics/render.js';
+import { deflateHead, gzipWithTail, type DeflatedHead } from '../metrics/compressed.js';
+import { renderSteps, type ClusterMetricsInput } from '../metrics/render.js';
 import { createNotifiers, loadState, saveState, type Notifiers, type NotifiersJSON } from '../notify/index.js';
 import { buildTopicTable, openstackView } from '../openstack/index.js';
 import type { OpenStackView } from '../openstack/types.js';
 import { buildReport, REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
 import { activeAlerts, emptyAlertState, stepAlerts, type Alert, type AlertState } from '../rules/alerts.js';
 import { catalogue, unreachableFinding, UNREACHABLE_RULE_ID } from '../rules/catalogue.js';
-import { evaluateAll } from '../rules/evaluate.js';
+import { evaluationSteps } from '../rules/evaluate.js';
 import { emptyLearned, learn } from '../rules/learn.js';
 import { thresholdLookup } from '../rules/thresholds.js';
 import type { Finding, LearnedState, ThresholdLookup } from '../rules/types.js';
@@ -67,13 +69,17 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   const saved = config.stateFile ? await readSavedState(config.stateFile, log) : null;
   notifiers.restore(saved?.notifiers);
 
-  // Kept encoded: /metrics then sends the same bytes to every scraper instead of encoding ~10 MB each time.
-  let exposition = Buffer.alloc(0);
+  // Kept encoded: /metrics then sends the same bytes to every scraper instead of encoding
+  // ~10 MB each time; `gzip` follows a moment later (compressed off this thread).
+  let exposition: { plain: Buffer; gzip: DeflatedHead | null } = { plain: Buffer.alloc(0), gzip: null };
+  // What each poll sets off (judge, render, persist) runs one poll after another, in slices:
+  // scrapes are answered between the slices from the exposition already rendered.
+  let afterPolls: Promise<void> = Promise.resolve();
   const pollWaiters: Array<{ remaining: Map<ClusterRuntime, number>; resolve: () => void }> = [];
   const clusters: ClusterRuntime[] = [];
   let saving: Promise<void> = Promise.resolve();
 
-  const rerender = () => {
+  const rerender = async () => {
     const inputs: ClusterMetricsInput[] = clusters.map((c) => {
       const status = c.poller.status();
       return {
@@ -85,7 +91,14 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       };
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));
-    exposition = Buffer.from(renderMetrics(inputs, { version: VERSION, notifications, now: Date.now() }).text);
+    const plain = Buffer.from((await sliced(renderSteps(inputs, { version: VERSION, notifications, now: Date.now() }))).text);
+    exposition = { plain, gzip: null };
+    deflateHead(plain).then(
+      (gzip) => {
+        if (exposition.plain === plain) exposition = { plain, gzip };
+      },
+      (err: unknown) => log.error(`cannot compress /metrics: ${(err as Error).message}`),
+    );
   };
 
   const persist = () => {
@@ -102,7 +115,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   };
 
   /** Judges one poll: rules over the new Snapshot, or broker-unreachable when the poll failed. */
-  const judge = (rt: ClusterRuntime, status: PollStatus) => {
+  const judge = async (rt: ClusterRuntime, status: PollStatus) => {
     const now = Date.now();
     let onlyRules: string[] | undefined;
     if (status.lastError !== null) {
@@ -112,7 +125,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
-      const evaluation = evaluateAll({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false }, rt.lookup);
+      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false }, rt.lookup));
       for (const e of evaluation.errors) log.error({ cluster: rt.cfg.name, rule: e.rule }, `rule failed: ${e.message}`);
       // Learn after judging: node-restarted and the baselines compare against what came before.
       rt.learned = learn(rt.learned, snapshot);
@@ -139,16 +152,22 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       openstack: config.openstack,
       log,
       onPoll: (status) => {
-        judge(rt, status);
-        rerender();
-        persist();
-        for (const w of [...pollWaiters]) {
-          w.remaining.set(rt, (w.remaining.get(rt) ?? 0) - 1);
-          if ([...w.remaining.values()].every((v) => v <= 0)) {
-            pollWaiters.splice(pollWaiters.indexOf(w), 1);
-            w.resolve();
-          }
-        }
+        afterPolls = afterPolls
+          .then(async () => {
+            await judge(rt, status);
+            await rerender();
+            persist();
+          })
+          .catch((err: unknown) => log.error({ cluster: cfg.name }, `cannot judge or render the poll: ${(err as Error).message}`))
+          .then(() => {
+            for (const w of [...pollWaiters]) {
+              w.remaining.set(rt, (w.remaining.get(rt) ?? 0) - 1);
+              if ([...w.remaining.values()].every((v) => v <= 0)) {
+                pollWaiters.splice(pollWaiters.indexOf(w), 1);
+                w.resolve();
+              }
+            }
+          });
       },
     });
     rt = {
@@ -163,13 +182,18 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     };
     clusters.push(rt);
   }
-  rerender();
+  afterPolls = afterPolls.then(rerender);
+  await afterPolls;
 
   const allAlerts = () => clusters.flatMap((c) => activeAlerts(c.alerts));
   const server: HttpServer = await startHttpServer(
     config.listen,
     {
-      metrics: async () => [exposition, Buffer.from(await processRegistry.metrics())],
+      metrics: async (acceptsGzip) => {
+        const { plain, gzip } = exposition;
+        const own = Buffer.from(await processRegistry.metrics());
+        return acceptsGzip && gzip ? { body: gzipWithTail(gzip, own), gzip: true } : { body: [plain, own], gzip: false };
+      },
       healthz: () => health(clusters),
       alerts: () => allAlerts().map(publicAlert),
       report: (format) => {
@@ -205,12 +229,13 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     url: server.url,
     clusters,
     notifiers,
-    metricsText: () => exposition.toString('utf8'),
+    metricsText: () => exposition.plain.toString('utf8'),
     alerts: allAlerts,
     waitForPolls: (n = 1) => new Promise<void>((resolve) => pollWaiters.push({ remaining: new Map(clusters.map((c) => [c, n])), resolve })),
     stop: async () => {
       await server.close();
       await Promise.all(clusters.map((c) => c.poller.stop()));
+      await afterPolls;
       // Give queued notifications a last chance, then keep the rest for the next start.
       await notifiers.drain(5_000);
       persist();
@@ -219,6 +244,15 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       await Promise.all(clusters.map((c) => c.http.close()));
     },
   };
+}
+
+/** Runs a sliced computation to its end, giving the event loop a turn between slices. */
+async function sliced<T>(steps: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await nextTurn();
+  }
 }
 
 /** What /alerts shows: the alert without internal bookkeeping. */

@@ -9,12 +9,17 @@ import type { WebConfig } from '../config/index.js';
 
 /** What the endpoints serve. Every handler reads state the poller already has: none calls the broker. */
 export interface Routes {
-  /** The exposition; as Buffers where it is kept encoded (re-encoding ~10 MB per scrape dominated its latency). */
-  metrics(): Promise<string | Buffer[]> | string | Buffer[];
+  /**
+   * The exposition, gzip-compressed when the scraper accepts it and a compressed copy is
+   * ready; as Buffers where it is kept encoded (re-encoding ~10 MB per scrape dominated its latency).
+   */
+  metrics(acceptsGzip: boolean): Promise<Metrics> | Metrics;
   healthz(): { ok: boolean; body: unknown };
   alerts(): unknown;
   report(format: string): { contentType: string; body: string } | null;
 }
+
+export type Metrics = string | { body: Buffer[]; gzip: boolean };
 
 export interface HttpServer {
   url: string;
@@ -114,8 +119,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes,
     return send(res, 401, 'text/plain', 'authentication required\n');
   }
   switch (url.pathname) {
-    case '/metrics':
-      return send(res, 200, CONTENT_TYPE_METRICS, await routes.metrics());
+    case '/metrics': {
+      const m = await routes.metrics(acceptsGzip(req.headers['accept-encoding']));
+      if (typeof m === 'string') return send(res, 200, CONTENT_TYPE_METRICS, m);
+      res.setHeader('vary', 'Accept-Encoding');
+      if (m.gzip) res.setHeader('content-encoding', 'gzip');
+      return send(res, 200, CONTENT_TYPE_METRICS, m.body);
+    }
     case '/healthz': {
       const h = routes.healthz();
       return send(res, h.ok ? 200 : 503, 'application/json', JSON.stringify(h.body) + '\n');
@@ -145,6 +155,17 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   if (typeof body === 'string') return void res.end(body);
   for (const b of body) res.write(b);
   res.end();
+}
+
+/** Whether Accept-Encoding allows gzip (not refused with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
 
 type Authenticator = (authorization: string | undefined) => Promise<boolean>;

@@ -53,14 +53,28 @@ export interface Inventory {
   consumers: ConsumerInfo[];
 }
 
+/**
+ * The plugin path's queue list (names, types, arguments, policies) from the stats-free
+ * /api/queues. Listing it is most of a plugin poll's broker time at scale (about 1 s at
+ * 10k queues, 9 s at 50k), and it changes only when queues come and go, so it is kept
+ * between polls and asked again when the plugin's queues differ from it, a node joins
+ * or leaves, or the inventory is due.
+ */
+export interface QueueListing {
+  takenAt: number;
+  queues: RawQueue[];
+  nodes: string;
+}
+
 /** What one cluster's collector remembers between polls. */
 export interface CollectorState {
   inventory: Inventory | null;
   /** When the plugin last failed; it is not asked again for a while (auto mode). */
   pluginFailedAt: number | null;
+  listing: QueueListing | null;
 }
 
-export const initialCollectorState = (): CollectorState => ({ inventory: null, pluginFailedAt: null });
+export const initialCollectorState = (): CollectorState => ({ inventory: null, pluginFailedAt: null, listing: null });
 
 export interface CollectContext {
   topics: TopicTable;
@@ -100,7 +114,7 @@ export async function collect(
 
   const inventoryDue = !state.inventory || startedAt - state.inventory.takenAt >= cfg.inventoryInterval;
   const [queueResult, connections, exchanges, vhosts, inventory] = await Promise.all([
-    collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, counter, api, now, warnings),
+    collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings),
     api(`/api/connections?columns=${CONNECTION_COLUMNS}`).then(parseConnections),
     optional(`/api/exchanges?columns=${EXCHANGE_COLUMNS}`, parseExchanges, []),
     optional(`/api/vhosts?columns=${VHOST_COLUMNS}`, parseVhosts, []),
@@ -156,7 +170,7 @@ export async function collect(
       warnings,
     },
   });
-  return { snapshot, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt } };
+  return { snapshot, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing } };
 }
 
 async function collectQueues(
@@ -166,11 +180,12 @@ async function collectQueues(
   statsDisabled: boolean,
   queueCount: number,
   runningNodes: string[],
+  inventoryDue: boolean,
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
   now: () => number,
   warnings: string[],
-): Promise<{ queues: RawQueue[]; source: 'management' | 'prometheus'; pluginFailedAt: number | null }> {
+): Promise<{ queues: RawQueue[]; source: 'management' | 'prometheus'; pluginFailedAt: number | null; listing: QueueListing | null }> {
   // auto: below pluginMinQueues the management API is cheap and gives more (per-queue
   // counters for rates, idle_since); above it the plugin is several times cheaper.
   const pluginAllowed =
@@ -180,16 +195,17 @@ async function collectQueues(
       (state.pluginFailedAt === null || now() - state.pluginFailedAt > PLUGIN_RETRY_MS));
   if (pluginAllowed) {
     try {
-      const queues = await queuesFromPlugin(cfg, http, runningNodes, counter, api);
-      return { queues, source: 'prometheus', pluginFailedAt: null };
+      const kept = inventoryDue ? null : state.listing;
+      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api, now);
+      return { queues: r.queues, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
     } catch (err) {
       if (cfg.queueSource === 'prometheus') throw err;
       warnings.push(`Prometheus plugin not used for queue depth: ${(err as Error).message}`);
       const mgmt = await queuesFromManagement(statsDisabled, api);
-      return { queues: mgmt, source: 'management', pluginFailedAt: now() };
+      return { queues: mgmt, source: 'management', pluginFailedAt: now(), listing: null };
     }
   }
-  return { queues: await queuesFromManagement(statsDisabled, api), source: 'management', pluginFailedAt: state.pluginFailedAt };
+  return { queues: await queuesFromManagement(statsDisabled, api), source: 'management', pluginFailedAt: state.pluginFailedAt, listing: null };
 }
 
 async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>): Promise<RawQueue[]> {
@@ -200,34 +216,52 @@ async function queuesFromManagement(statsDisabled: boolean, api: (path: string) 
 }
 
 /**
- * Queue list from the management API's stats-free listing (cheap), depth and
- * consumers from every node's plugin. Any node's plugin failing fails the
- * whole path, so numbers are never half from one source and half missing.
+ * Queue list from the management API's stats-free listing (kept between polls, see
+ * QueueListing), depth and consumers from every node's plugin. Any node's plugin
+ * failing fails the whole path, so numbers are never half from one source and half
+ * missing.
  */
 async function queuesFromPlugin(
   cfg: ClusterConfig,
   http: HttpClient,
   runningNodes: string[],
+  queueCount: number,
+  kept: QueueListing | null,
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
-): Promise<RawQueue[]> {
-  const listing = await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`);
+  now: () => number,
+): Promise<{ queues: RawQueue[]; listing: QueueListing }> {
+  const nodes = runningNodes.join(',');
+  const fetchListing = async (): Promise<QueueListing> => ({
+    takenAt: now(),
+    queues: parseQueues(await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`), true),
+    nodes,
+  });
+  const usable = kept !== null && kept.nodes === nodes && kept.queues.length === queueCount ? kept : null;
   const base = cfg.prometheusUrl ?? defaultPluginUrl(cfg.url);
   const urls = pluginUrls(base, runningNodes);
   const depth = new Map<string, PluginQueueDepth>();
-  await Promise.all(
-    [...urls.values()].map(async (u) => {
+  const [fetched] = await Promise.all([
+    usable ? Promise.resolve(null) : fetchListing(),
+    ...[...urls.values()].map(async (u) => {
       const text = await http.getText(u + DETAILED_PATH, counter, { auth: false });
       for (const [k, v] of parseDetailed(text)) depth.set(k, v);
     }),
-  );
-  return parseQueues(listing, true).map((q) => {
+  ]);
+  let listing = fetched ?? usable!;
+  // A queue declared and another deleted between polls leaves the count unchanged:
+  // the plugin's queues must be exactly the kept list's, or the list is asked again.
+  if (!fetched && (depth.size !== listing.queues.length || listing.queues.some((q) => !depth.has(`${q.vhost}\u0000${q.name}`)))) {
+    listing = await fetchListing();
+  }
+  const queues = listing.queues.map((q) => {
     const d = depth.get(`${q.vhost}\u0000${q.name}`);
     const merged = d ? { ...q, ...d } : q;
     // The stats-free listing names a quorum queue's members but not which are online or
     // who leads; leave replication unknown rather than report every queue under-replicated.
     return merged.type === 'quorum' && merged.online.length === 0 ? { ...merged, members: [] } : merged;
   });
+  return { queues, listing };
 }
 
 /**

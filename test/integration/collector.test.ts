@@ -1,7 +1,9 @@
 // Issue 2: the collector against a real RabbitMQ. Known queues, messages,
 // consumers, connections and channels go in; the exact numbers must come out of
 // /metrics, from both sources, and follow the broker when it changes.
+import { gunzipSync } from 'node:zlib';
 import amqp, { type ChannelModel } from 'amqplib';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
@@ -141,5 +143,29 @@ describe('collector against a real broker', () => {
     expect(http.lifetime).toEqual(before);
     // And the exported self-metric agrees with the counted requests of one poll.
     expect(metric(bodies[0]!.body, 'warren_poll_requests')).toBeGreaterThan(0);
+  });
+
+  it('answers a scraper that accepts gzip (as Prometheus does) with the same exposition, compressed', async () => {
+    const agent = await startTestAgent(configFor(broker, { interval: '1h' }));
+    agents.push(agent);
+    const get = (encoding: string) => request(`${agent.url}/metrics`, { headers: { 'accept-encoding': encoding } });
+    // The compressed copy is made off the main thread just after the render.
+    const zipped = await eventually(async () => {
+      const r = await get('gzip');
+      const body = Buffer.from(await r.body.arrayBuffer());
+      expect(r.headers['content-encoding']).toBe('gzip');
+      return body;
+    }, 5_000, 50);
+    const plain = await get('identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const plainText = await plain.body.text();
+    const unzipped = gunzipSync(zipped).toString();
+    // Identical but for warren's own process metrics, read fresh per scrape.
+    const pollPart = (t: string) => t.slice(0, t.indexOf('# HELP process_'));
+    expect(pollPart(unzipped)).toBe(pollPart(plainText));
+    expect(pollPart(unzipped)).toBe(agent.metricsText());
+    expect(metric(unzipped, 'rabbitmq_queues')).toBe(metric(plainText, 'rabbitmq_queues'));
+    expect(unzipped).toContain('process_cpu_user_seconds_total');
+    expect(zipped.length).toBeLessThan(plainText.length / 3);
   });
 });

@@ -1,0 +1,112 @@
+// The plugin path keeps the stats-free queue listing between polls: it is most of a
+// plugin poll's broker time at scale. It must be asked again whenever it could be wrong.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { buildTopicTable } from '../../src/openstack/index.js';
+import { collect, initialCollectorState, type CollectorState } from '../../src/sources/collect.js';
+import type { HttpClient } from '../../src/sources/http.js';
+
+const FIX = join(import.meta.dirname, '../fixtures/rabbitmq-3.10.8');
+const json = (f: string) => JSON.parse(readFileSync(join(FIX, f), 'utf8')) as unknown;
+const ROUTES: Record<string, string> = {
+  '/api/overview': 'overview.json',
+  '/api/nodes': 'nodes.json',
+  '/api/queues': 'queues-full.json',
+  '/api/connections': 'connections.json',
+  '/api/consumers': 'consumers.json',
+  '/api/exchanges': 'exchanges.json',
+  '/api/vhosts': 'vhosts.json',
+  '/api/users': 'users.json',
+  '/api/policies': 'policies.json',
+};
+
+/** The recorded broker, with its answers editable between polls; records the paths asked. */
+function broker() {
+  const answers = new Map<string, unknown>(Object.entries(ROUTES).map(([p, f]) => [p, json(f)]));
+  let detailed = readFileSync(join(FIX, 'prometheus-detailed.txt'), 'utf8');
+  const asked: string[] = [];
+  const http: HttpClient = {
+    lifetime: { requests: 0, bytes: 0 },
+    async getText(url, counter) {
+      counter.requests++;
+      asked.push(new URL(url).pathname);
+      return detailed;
+    },
+    async getJson(url, counter) {
+      counter.requests++;
+      const path = new URL(url).pathname;
+      asked.push(path);
+      return structuredClone(answers.get(path) ?? null);
+    },
+    close: async () => undefined,
+  };
+  return {
+    http,
+    asked,
+    answers,
+    setDetailed: (t: string) => (detailed = t),
+    get detailed() {
+      return detailed;
+    },
+  };
+}
+
+const cfg = { ...loadConfig({ url: 'http://broker.invalid:15672', interval: '30s' }, {}).clusters[0]!, queueSource: 'prometheus' as const };
+const ctx = (t: number) => ({ topics: buildTopicTable([]), openstack: { topics: [], hosts: {} }, now: () => t });
+const T0 = 1_700_000_000_000;
+
+async function poll(b: ReturnType<typeof broker>, state: CollectorState, t: number) {
+  b.asked.length = 0;
+  return collect(cfg, b.http, state, ctx(t));
+}
+
+describe('plugin source: the queue listing kept between polls', () => {
+  it('is asked on the first poll, kept while the plugin shows the same queues, and the depths stay current', async () => {
+    const b = broker();
+    const first = await poll(b, initialCollectorState(), T0);
+    expect(b.asked.filter((p) => p === '/api/queues')).toHaveLength(1);
+    expect(first.snapshot.queues.find((q) => q.name === 'compute.cmp-01')?.messages).toBe(10);
+
+    b.setDetailed(b.detailed.replace('rabbitmq_detailed_queue_messages{vhost="/",queue="compute.cmp-01"} 10', 'rabbitmq_detailed_queue_messages{vhost="/",queue="compute.cmp-01"} 42'));
+    const second = await poll(b, first.state, T0 + 30_000);
+    expect(b.asked).not.toContain('/api/queues');
+    expect(b.asked).toContain('/metrics/detailed');
+    expect(second.snapshot.queues.find((q) => q.name === 'compute.cmp-01')?.messages).toBe(42);
+    // Everything the listing gave (type, arguments) is still there.
+    expect(second.snapshot.queues.map((q) => [q.name, q.type, q.expiresMs])).toEqual(first.snapshot.queues.map((q) => [q.name, q.type, q.expiresMs]));
+  });
+
+  it('is asked again when a queue was replaced by another (same count), and the new one is in the Snapshot', async () => {
+    const b = broker();
+    const first = await poll(b, initialCollectorState(), T0);
+    const queues = b.answers.get('/api/queues') as Array<{ name: string }>;
+    queues.find((q) => q.name === 'qq1')!.name = 'qq2';
+    b.setDetailed(b.detailed.replaceAll('queue="qq1"', 'queue="qq2"'));
+    const second = await poll(b, first.state, T0 + 30_000);
+    expect(b.asked.filter((p) => p === '/api/queues')).toHaveLength(1);
+    expect(second.snapshot.queues.map((q) => q.name).sort()).toContain('qq2');
+    expect(second.snapshot.queues.map((q) => q.name)).not.toContain('qq1');
+  });
+
+  it('is asked again when the broker counts a different number of queues', async () => {
+    const b = broker();
+    const first = await poll(b, initialCollectorState(), T0);
+    const ov = b.answers.get('/api/overview') as { object_totals: { queues: number } };
+    ov.object_totals.queues = 4;
+    await poll(b, first.state, T0 + 30_000);
+    expect(b.asked.filter((p) => p === '/api/queues')).toHaveLength(1);
+  });
+
+  it('is asked again with the inventory (every inventoryInterval), and never kept by the management source', async () => {
+    const b = broker();
+    const first = await poll(b, initialCollectorState(), T0);
+    await poll(b, first.state, T0 + cfg.inventoryInterval);
+    expect(b.asked.filter((p) => p === '/api/queues')).toHaveLength(1);
+
+    const m = { ...cfg, queueSource: 'management' as const };
+    const one = await collect(m, b.http, initialCollectorState(), ctx(T0));
+    expect(one.state.listing).toBeNull();
+  });
+});
