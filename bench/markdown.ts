@@ -7,7 +7,7 @@ import {
   fmtBytes,
   markdownTable,
   rows,
-  scrapeCells,
+  scrapeRows,
   tableCells,
   traceTable,
   verdicts,
@@ -104,11 +104,11 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
   const s0 = r.sizes.find((s) => s.scrape)?.scrape;
   if (s0) {
     out.push(
-      `\`warren run\` (queue source \`management\`, which exports the most series, unless noted; interval ${s0.intervalS} s; otherwise defaults) against the same broker; ${s0.scrapers} concurrent scrapers GET /metrics back to back for ${s0.windowS} s, a window that includes one of the daemon's polls. Latency is to the last byte.`,
+      `\`warren run\` (queue source \`management\`, which exports the most series, unless noted; interval ${s0.intervalS} s; otherwise defaults) against the same broker; ${s0.scrapers} concurrent scrapers GET /metrics back to back for ${s0.windowS} s, a window that includes one of the daemon's polls, first asking for gzip as Prometheus does, then (same daemon, another ${s0.windowS} s) uncompressed. Latency is to the last byte received (not decompressed).`,
       '',
     );
   }
-  out.push(markdownTable(SCRAPE_HEAD, r.sizes.map(scrapeCells)));
+  out.push(markdownTable(SCRAPE_HEAD, r.sizes.flatMap(scrapeRows)));
   for (const s of r.sizes) if (s.scrape?.note) out.push(`(*) at ${s.queues.toLocaleString('en-US')} queues, ${s.scrape.note}.`, '');
 
   out.push('## Targets (issue 7)', '');

@@ -129,8 +129,12 @@ export interface ScrapeResult {
   timeline: Array<[number, number]>;
 }
 
-/** `scrapers` clients each GET `url` back to back for `durationMs`; latency is to the last byte. */
-export async function scrape(url: string, scrapers: number, durationMs: number): Promise<ScrapeResult> {
+/**
+ * `scrapers` clients each GET `url` back to back for `durationMs`; latency is to the last
+ * byte (received, not decompressed). `encoding` is the Accept-Encoding sent: Prometheus
+ * sends gzip.
+ */
+export async function scrape(url: string, scrapers: number, durationMs: number, encoding: 'gzip' | 'identity'): Promise<ScrapeResult> {
   const pool = new Agent({ connections: scrapers, keepAliveTimeout: 60_000 });
   const latencies: number[] = [];
   const timeline: Array<[number, number]> = [];
@@ -142,7 +146,7 @@ export async function scrape(url: string, scrapers: number, durationMs: number):
     while (Date.now() < end) {
       const t0 = performance.now();
       try {
-        const res = await request(url, { dispatcher: pool });
+        const res = await request(url, { dispatcher: pool, headers: { 'accept-encoding': encoding } });
         let n = 0;
         // Count bytes only: decoding 10+ MB into a string would add the scraper's own time.
         for await (const chunk of res.body) n += (chunk as Buffer).length;

@@ -27,7 +27,7 @@ import {
   SCRAPE_HEAD,
   TABLE_HEAD,
   rows,
-  scrapeCells,
+  scrapeRows,
   tableCells,
   textTable,
   verdicts,
@@ -324,7 +324,7 @@ async function main(): Promise<void> {
       };
       log(`${sr.brokerQueues} queues, ${sr.connections} connections, ${sr.channels} channels, ${sr.consumers} consumers; built in ${Math.round(buildS)} s; broker idle CPU ${Math.round(idle)} ms/s`);
 
-      const scrapeDaemon = async (queueSource: string): Promise<ScrapeSummary> => {
+      const scrapeDaemon = async (queueSource: string): Promise<ScrapeSummary[]> => {
         const port = await freePort();
         log(`  warren run (queue source ${queueSource}): ${opts.scrapers} scrapers on /metrics for ${opts.scrapeSeconds} s`);
         daemon = spawn(process.execPath, [CLI, 'run', '--config', configFile(`daemon-${queueSource}`, queueSource), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
@@ -332,6 +332,7 @@ async function main(): Promise<void> {
         });
         const base = `http://127.0.0.1:${port}`;
         const common = { queueSource, intervalS: opts.intervalS, windowS: opts.scrapeSeconds, scrapers: opts.scrapers };
+        const windows: ScrapeSummary[] = [];
         try {
           const deadline = Date.now() + 3 * 60_000;
           for (;;) {
@@ -341,29 +342,33 @@ async function main(): Promise<void> {
             if (daemon.exitCode !== null) throw new Error(`warren run exited ${daemon.exitCode}`);
             await sleep(200);
           }
-          const x = await scrape(`${base}/metrics`, opts.scrapers, opts.scrapeSeconds * 1000);
-          return {
-            ...common,
-            requests: x.requests,
-            p50Ms: x.p50Ms,
-            p99Ms: x.p99Ms,
-            maxMs: x.maxMs,
-            series: sampleValue(x.lastBody, 'warren_series'),
-            expositionBytes: x.bytes,
-            errors: x.errors,
-            pollDurationS: sampleValue(x.lastBody, 'warren_poll_duration_seconds'),
-            pollRequests: sampleValue(x.lastBody, 'warren_poll_requests'),
-            pollSkipped: sampleValue(x.lastBody, 'warren_poll_skipped_total'),
-            pollErrors: sampleValue(x.lastBody, 'warren_poll_errors_total'),
-            daemonPeakRssMb: peakRssMb(daemon.pid),
-            timeline: x.timeline,
-          };
+          for (const encoding of ['gzip', 'identity'] as const) {
+            const x = await scrape(`${base}/metrics`, opts.scrapers, opts.scrapeSeconds * 1000, encoding);
+            windows.push({
+              ...common,
+              encoding,
+              requests: x.requests,
+              p50Ms: x.p50Ms,
+              p99Ms: x.p99Ms,
+              maxMs: x.maxMs,
+              series: sampleValue(x.lastBody, 'warren_series'),
+              expositionBytes: x.bytes,
+              errors: x.errors,
+              pollDurationS: sampleValue(x.lastBody, 'warren_poll_duration_seconds'),
+              pollRequests: sampleValue(x.lastBody, 'warren_poll_requests'),
+              pollSkipped: sampleValue(x.lastBody, 'warren_poll_skipped_total'),
+              pollErrors: sampleValue(x.lastBody, 'warren_poll_errors_total'),
+              daemonPeakRssMb: peakRssMb(daemon.pid),
+              timeline: x.timeline,
+            });
+          }
+          return windows;
         } catch (e) {
-          return {
-            ...common, requests: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, series: NaN, expositionBytes: 0, errors: 0,
+          return [...windows, {
+            ...common, encoding: windows.length ? 'identity' : 'gzip', requests: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, series: NaN, expositionBytes: 0, errors: 0,
             pollDurationS: NaN, pollRequests: NaN, pollSkipped: NaN, pollErrors: NaN, daemonPeakRssMb: NaN,
             error: e instanceof Error ? e.message : String(e),
-          };
+          }];
         } finally {
           await stopChild(daemon);
           daemon = undefined;
@@ -443,12 +448,16 @@ async function main(): Promise<void> {
         await cacheCooldown();
         // The management source exports the most series (per-queue counters and rates); where
         // its polls failed at this size, the default source (`auto`: the plugin) stands in.
-        const summary = await scrapeDaemon(managementWorks ? 'management' : 'auto');
-        if (!managementWorks) summary.note = "warren's management-source polls failed at this size (see the poll table), so the daemon ran with the default source";
-        cacheTouched(Number.isFinite(summary.pollDurationS) ? summary.pollDurationS * 1000 : 0);
+        const [summary, plain] = await scrapeDaemon(managementWorks ? 'management' : 'auto');
+        for (const w of [summary, plain]) {
+          if (!w) continue;
+          if (!managementWorks) w.note = "warren's management-source polls failed at this size (see the poll table), so the daemon ran with the default source";
+          cacheTouched(Number.isFinite(w.pollDurationS) ? w.pollDurationS * 1000 : 0);
+          log(`  /metrics (${w.encoding}): ${w.requests} scrapes, p50 ${w.p50Ms.toFixed(1)} ms, p99 ${w.p99Ms.toFixed(1)} ms, max ${w.maxMs.toFixed(1)} ms, ${w.series} series, ${w.expositionBytes} bytes${w.error ? `; error ${w.error}` : ''}`);
+        }
         sr.scrape = summary;
+        if (plain) sr.scrapePlain = plain;
         checkpoint();
-        log(`  /metrics: ${summary.requests} scrapes, p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms, max ${summary.maxMs.toFixed(1)} ms, ${summary.series} series${summary.error ? `; error ${summary.error}` : ''}`);
       }
 
       await brokerSettled();
@@ -489,7 +498,7 @@ function writeOutputs(result: BenchResult, opts: Options, final: boolean): void 
   if (!final) return;
 
   const table = textTable(TABLE_HEAD, rows(result).map(tableCells));
-  const scrapeTable = textTable(SCRAPE_HEAD, result.sizes.map(scrapeCells));
+  const scrapeTable = textTable(SCRAPE_HEAD, result.sizes.flatMap(scrapeRows));
   const v = verdicts(result);
   process.stdout.write(`\nPoll cost\n${table}\n/metrics from warren's cache\n${scrapeTable}\nTargets\n`);
   for (const x of v) process.stdout.write(`  [${x.status === 'met' ? 'met' : x.status === 'missed' ? 'MISSED' : '--'}] ${x.target}: ${x.measured}\n`);

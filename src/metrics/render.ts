@@ -3,7 +3,7 @@
 import type { OpenStackView } from '../openstack/types.js';
 import type { Severity, Subject } from '../rules/types.js';
 import type { PollStatus } from '../snapshot/poller.js';
-import { queueKey, queueRates, totalRates } from '../snapshot/rates.js';
+import { cachedQueueRates, queueKey, queueRates, totalRates } from '../snapshot/rates.js';
 import { ExpositionWriter } from './exposition.js';
 
 export interface ClusterMetricsInput {
@@ -237,7 +237,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   }
 
   yield;
-  const qr = queueRates(prev, s);
+  const qr = prev ? cachedQueueRates(prev, s) : queueRates(undefined, s);
   let inSlice = 0;
   for (const q of s.queues) {
     if (++inSlice === QUEUES_PER_SLICE) {

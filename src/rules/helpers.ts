@@ -2,7 +2,7 @@
 // thresholds, and the few calculations several rules need (samples, windows, rates,
 // trends, formatting). Everything here is pure.
 import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/types.js';
-import { baselineFor, queueKey, queueRates, type QueueRates } from '../snapshot/rates.js';
+import { baselineFor, cachedQueueRates, queueIndex, queueKey, type QueueRates } from '../snapshot/rates.js';
 import type { Finding, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
 
 export type Scope = { vhost?: string; queue?: string; service?: string };
@@ -136,35 +136,8 @@ export function windowBase(ctx: RuleContext, windowSeconds: number): Snapshot | 
   return baselineFor(s, windowSeconds * 1000);
 }
 
-const queueIndexes = new WeakMap<Snapshot, Map<string, QueueInfo>>();
-
-/** vhost+name -> queue for a Snapshot; cached, since Snapshots are immutable. */
-export function queueIndex(s: Snapshot): Map<string, QueueInfo> {
-  let idx = queueIndexes.get(s);
-  if (!idx) {
-    idx = new Map();
-    for (const q of s.queues) idx.set(queueKey(q), q);
-    queueIndexes.set(s, idx);
-  }
-  return idx;
-}
-
-const rateCache = new WeakMap<Snapshot, WeakMap<Snapshot, Map<string, QueueRates>>>();
-
-/** queueRates(base, cur), computed once per pair however many rules ask. */
-export function cachedQueueRates(base: Snapshot, cur: Snapshot): Map<string, QueueRates> {
-  let byBase = rateCache.get(cur);
-  if (!byBase) {
-    byBase = new WeakMap();
-    rateCache.set(cur, byBase);
-  }
-  let rates = byBase.get(base);
-  if (!rates) {
-    rates = queueRates(base, cur);
-    byBase.set(base, rates);
-  }
-  return rates;
-}
+// Built once per Snapshot and pair, shared with the render.
+export { cachedQueueRates, queueIndex };
 
 /**
  * Whether a queue condition holds. In the daemon: now (the alert state machine then

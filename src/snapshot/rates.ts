@@ -29,6 +29,23 @@ function counterRate(prev: number | null | undefined, cur: number | null | undef
   return (cur - prev) / seconds;
 }
 
+const EMPTY_INDEX: ReadonlyMap<string, QueueInfo> = new Map();
+const indexes = new WeakMap<Snapshot, ReadonlyMap<string, QueueInfo>>();
+
+/**
+ * A Snapshot's queues by queueKey, built once per Snapshot: each is compared against
+ * several times (as the newest, then as the baseline of the polls after it).
+ */
+export function queueIndex(s: Snapshot): ReadonlyMap<string, QueueInfo> {
+  let index = indexes.get(s);
+  if (!index) {
+    const m = new Map<string, QueueInfo>();
+    for (const q of s.queues) m.set(queueKey(q), q);
+    indexes.set(s, (index = m));
+  }
+  return index;
+}
+
 /**
  * Rates of every queue of `cur` against `prev` (the two Snapshots to compare; usually the
  * current one and one a few polls older). warren computes these itself from counters so
@@ -37,11 +54,11 @@ function counterRate(prev: number | null | undefined, cur: number | null | undef
 export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<string, QueueRates> {
   const out = new Map<string, QueueRates>();
   const seconds = prev ? (cur.takenAt - prev.takenAt) / 1000 : 0;
-  const before = new Map<string, QueueInfo>();
-  if (prev) for (const q of prev.queues) before.set(queueKey(q), q);
+  const before = prev ? queueIndex(prev) : EMPTY_INDEX;
   for (const q of cur.queues) {
-    const p = before.get(queueKey(q));
-    out.set(queueKey(q), {
+    const key = queueKey(q);
+    const p = before.get(key);
+    out.set(key, {
       publish: counterRate(p?.counters?.published, q.counters?.published, seconds),
       deliver: counterRate(p?.counters?.delivered, q.counters?.delivered, seconds),
       ack: counterRate(p?.counters?.acked, q.counters?.acked, seconds),
@@ -49,6 +66,23 @@ export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<strin
     });
   }
   return out;
+}
+
+const rateCache = new WeakMap<Snapshot, WeakMap<Snapshot, Map<string, QueueRates>>>();
+
+/** queueRates(base, cur), computed once per pair however many rules (and the render) ask. */
+export function cachedQueueRates(base: Snapshot, cur: Snapshot): Map<string, QueueRates> {
+  let byBase = rateCache.get(cur);
+  if (!byBase) {
+    byBase = new WeakMap();
+    rateCache.set(cur, byBase);
+  }
+  let rates = byBase.get(base);
+  if (!rates) {
+    rates = queueRates(base, cur);
+    byBase.set(base, rates);
+  }
+  return rates;
 }
 
 export function totalRates(prev: Snapshot | undefined, cur: Snapshot): TotalRates {

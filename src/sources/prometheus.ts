@@ -19,6 +19,8 @@ const FIELD: Record<string, keyof PluginQueueDepth> = {
   rabbitmq_detailed_queue_consumers: 'consumers',
 };
 
+const SIMPLE_LINE = /^(rabbitmq_detailed_queue_[a-z_]+)\{vhost="([^"\\]*)",queue="([^"\\]*)"\} (\S+)$/;
+
 /** Parses the exposition text into `vhost\0queue` -> depth. Lines of other families are skipped. */
 export function parseDetailed(text: string): Map<string, PluginQueueDepth> {
   const out = new Map<string, PluginQueueDepth>();
@@ -33,15 +35,31 @@ export function parseDetailed(text: string): Map<string, PluginQueueDepth> {
       if (line.startsWith('# TYPE rabbitmq_detailed_queue_')) sawFamily = true;
       continue;
     }
-    const brace = line.indexOf('{');
-    if (brace === -1) continue;
-    const field = FIELD[line.slice(0, brace)];
-    if (!field) continue;
-    const close = line.lastIndexOf('}');
-    const labels = parseLabels(line.slice(brace + 1, close));
-    const value = Number(line.slice(close + 1).trim().split(' ')[0]);
-    const vhost = labels.vhost;
-    const queue = labels.queue;
+    let vhost: string | undefined;
+    let queue: string | undefined;
+    let value: number;
+    let field: keyof PluginQueueDepth | undefined;
+    // The plugin writes `name{vhost="..",queue=".."} value`: one regex match per line
+    // (~40k lines a poll at 10k queues); anything else (escapes, other label order) goes
+    // through the general label parser.
+    const m = SIMPLE_LINE.exec(line);
+    if (m) {
+      field = FIELD[m[1]!];
+      if (!field) continue;
+      vhost = m[2];
+      queue = m[3];
+      value = Number(m[4]);
+    } else {
+      const brace = line.indexOf('{');
+      if (brace === -1) continue;
+      field = FIELD[line.slice(0, brace)];
+      if (!field) continue;
+      const close = line.lastIndexOf('}');
+      const labels = parseLabels(line.slice(brace + 1, close));
+      value = Number(line.slice(close + 1).trim().split(' ')[0]);
+      vhost = labels.vhost;
+      queue = labels.queue;
+    }
     if (vhost === undefined || queue === undefined || !Number.isFinite(value)) continue;
     const key = `${vhost}\u0000${queue}`;
     let d = out.get(key);
