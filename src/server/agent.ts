@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
-import { deflateHead, gzipWithTail, type DeflatedHead } from '../metrics/compressed.js';
+import { deflateHead, deflateSteps, gzipWithTail, type DeflatedHead } from '../metrics/compressed.js';
 import { renderSteps, type ClusterMetricsInput } from '../metrics/render.js';
 import { createNotifiers, loadState, saveState, type Notifiers, type NotifiersJSON } from '../notify/index.js';
 import { buildTopicTable, openstackView } from '../openstack/index.js';
@@ -70,8 +70,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   notifiers.restore(saved?.notifiers);
 
   // Kept encoded: /metrics then sends the same bytes to every scraper instead of encoding
-  // ~10 MB each time; `gzip` follows a moment later (compressed off this thread).
-  let exposition: { plain: Buffer; gzip: DeflatedHead | null } = { plain: Buffer.alloc(0), gzip: null };
+  // ~10 MB each time, and compressed for scrapers that accept gzip.
+  let exposition: { plain: Buffer; gzip: DeflatedHead } = { plain: Buffer.alloc(0), gzip: deflateHead(Buffer.alloc(0)) };
   // What each poll sets off (judge, render, persist) runs one poll after another, in slices:
   // scrapes are answered between the slices from the exposition already rendered.
   let afterPolls: Promise<void> = Promise.resolve();
@@ -92,13 +92,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));
     const plain = Buffer.from((await sliced(renderSteps(inputs, { version: VERSION, notifications, now: Date.now() }))).text);
-    exposition = { plain, gzip: null };
-    deflateHead(plain).then(
-      (gzip) => {
-        if (exposition.plain === plain) exposition = { plain, gzip };
-      },
-      (err: unknown) => log.error(`cannot compress /metrics: ${(err as Error).message}`),
-    );
+    // Both forms change together: a scraper asking for gzip never gets an older exposition.
+    exposition = { plain, gzip: await sliced(deflateSteps(plain)) };
   };
 
   const persist = () => {
@@ -192,7 +187,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       metrics: async (acceptsGzip) => {
         const { plain, gzip } = exposition;
         const own = Buffer.from(await processRegistry.metrics());
-        return acceptsGzip && gzip ? { body: gzipWithTail(gzip, own), gzip: true } : { body: [plain, own], gzip: false };
+        return acceptsGzip ? { body: gzipWithTail(gzip, own), gzip: true } : { body: [plain, own], gzip: false };
       },
       healthz: () => health(clusters),
       alerts: () => allAlerts().map(publicAlert),

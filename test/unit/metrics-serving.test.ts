@@ -3,16 +3,24 @@
 // while the next exposition is rendered.
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { deflateHead, gzipWithTail } from '../../src/metrics/compressed.js';
+import { deflateHead, deflateSteps, gzipWithTail } from '../../src/metrics/compressed.js';
 import { renderMetrics, renderSteps } from '../../src/metrics/render.js';
 import { acceptsGzip } from '../../src/server/http.js';
 import type { PollStatus } from '../../src/snapshot/poller.js';
 import { makeQueue, makeSnapshot } from '../support/snapshot.js';
 
 describe('gzip: the poll part compressed once, a fresh tail per scrape', () => {
-  it('decompresses to exactly head + tail, as one gzip member', async () => {
-    const head = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `rabbitmq_queue_messages{queue="q${i}"} ${i % 7}\n`).join(''));
-    const compressed = await deflateHead(head);
+  it('decompresses to exactly head + tail, as one gzip member, the head compressed in slices', () => {
+    // ~2.6 MB: three 1 MiB slices, each ended by a full flush.
+    const head = Buffer.from(Array.from({ length: 60_000 }, (_, i) => `rabbitmq_queue_messages{queue="q${i}"} ${i % 7}\n`).join(''));
+    let slices = 0;
+    const steps = deflateSteps(head);
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) slices++;
+    expect(slices).toBe(3);
+    const compressed = step.value;
+    expect(compressed).toEqual(deflateHead(head));
+    expect(gunzipSync(Buffer.concat(gzipWithTail(deflateHead(Buffer.alloc(0)), Buffer.from('x 1\n')))).toString()).toBe('x 1\n');
     for (const tail of ['process_cpu_seconds_total 1.5\n', '', 'é'.repeat(3000)]) {
       const body = Buffer.concat(gzipWithTail(compressed, Buffer.from(tail)));
       expect(gunzipSync(body).toString()).toBe(head.toString() + tail);
