@@ -68,15 +68,14 @@ export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<strin
   return out;
 }
 
-const rateCache = new WeakMap<Snapshot, WeakMap<Snapshot, Map<string, QueueRates>>>();
+// Rates against the newest Snapshot only: once a newer one arrives nobody asks for the
+// older pairs again, and keeping them alive with the history cost ~10 MB per Snapshot at 50k queues.
+let rateCache: { cur: Snapshot; byBase: Map<Snapshot, Map<string, QueueRates>> } | null = null;
 
 /** queueRates(base, cur), computed once per pair however many rules (and the render) ask. */
 export function cachedQueueRates(base: Snapshot, cur: Snapshot): Map<string, QueueRates> {
-  let byBase = rateCache.get(cur);
-  if (!byBase) {
-    byBase = new WeakMap();
-    rateCache.set(cur, byBase);
-  }
+  if (rateCache?.cur !== cur) rateCache = { cur, byBase: new Map() };
+  const byBase = rateCache.byBase;
   let rates = byBase.get(base);
   if (!rates) {
     rates = queueRates(base, cur);

@@ -9,6 +9,7 @@ import type {
   ConsumerInfo,
   PolicyInfo,
   QueueInfo,
+  QueueRole,
   Snapshot,
   UserInfo,
 } from '../snapshot/types.js';
@@ -134,11 +135,15 @@ export async function collect(
     if (typeof e === 'number') policyExpires.set(`${p.vhost}\u0000${p.name}`, e);
   }
 
-  const queues: QueueInfo[] = queueResult.queues.map((q) => ({
-    ...q,
-    policyExpiresMs: q.policyExpiresMs ?? (q.policy ? (policyExpires.get(`${q.vhost}\u0000${q.policy}`) ?? null) : null),
-    role: classifyQueue(q.name, q.type, ctx.topics),
-  }));
+  const depth = queueResult.depth;
+  const queues: QueueInfo[] = queueResult.queues.map((q) => {
+    const d = depth?.get(`${q.vhost}\u0000${q.name}`) ?? q;
+    // The stats-free listing names a quorum queue's members but not which are online or
+    // who leads; leave replication unknown rather than report every queue under-replicated.
+    const members = depth && q.type === 'quorum' && q.online.length === 0 ? [] : q.members;
+    const policyExpiresMs = q.policyExpiresMs ?? (q.policy ? (policyExpires.get(`${q.vhost}\u0000${q.policy}`) ?? null) : null);
+    return queueOf(q, d, members, policyExpiresMs, classifyQueue(q.name, q.type, ctx.topics));
+  });
   const conns: ConnectionInfo[] = connections.map((c) => ({
     ...c,
     role: attributeConnection(c.clientName, c.peerHost, ctx.openstack.hosts),
@@ -185,7 +190,14 @@ async function collectQueues(
   api: (path: string) => Promise<unknown>,
   now: () => number,
   warnings: string[],
-): Promise<{ queues: RawQueue[]; source: 'management' | 'prometheus'; pluginFailedAt: number | null; listing: QueueListing | null }> {
+): Promise<{
+  queues: RawQueue[];
+  /** Plugin path: depth and consumers by vhost\0name, to lay over `queues`. */
+  depth: ReadonlyMap<string, PluginQueueDepth> | null;
+  source: 'management' | 'prometheus';
+  pluginFailedAt: number | null;
+  listing: QueueListing | null;
+}> {
   // auto: below pluginMinQueues the management API is cheap and gives more (per-queue
   // counters for rates, idle_since); above it the plugin is several times cheaper.
   const pluginAllowed =
@@ -197,15 +209,15 @@ async function collectQueues(
     try {
       const kept = inventoryDue ? null : state.listing;
       const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api, now);
-      return { queues: r.queues, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
+      return { queues: r.listing.queues, depth: r.depth, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
     } catch (err) {
       if (cfg.queueSource === 'prometheus') throw err;
       warnings.push(`Prometheus plugin not used for queue depth: ${(err as Error).message}`);
       const mgmt = await queuesFromManagement(statsDisabled, api);
-      return { queues: mgmt, source: 'management', pluginFailedAt: now(), listing: null };
+      return { queues: mgmt, depth: null, source: 'management', pluginFailedAt: now(), listing: null };
     }
   }
-  return { queues: await queuesFromManagement(statsDisabled, api), source: 'management', pluginFailedAt: state.pluginFailedAt, listing: null };
+  return { queues: await queuesFromManagement(statsDisabled, api), depth: null, source: 'management', pluginFailedAt: state.pluginFailedAt, listing: null };
 }
 
 async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>): Promise<RawQueue[]> {
@@ -230,7 +242,7 @@ async function queuesFromPlugin(
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
   now: () => number,
-): Promise<{ queues: RawQueue[]; listing: QueueListing }> {
+): Promise<{ listing: QueueListing; depth: ReadonlyMap<string, PluginQueueDepth> }> {
   const nodes = runningNodes.join(',');
   const fetchListing = async (): Promise<QueueListing> => ({
     takenAt: now(),
@@ -254,14 +266,38 @@ async function queuesFromPlugin(
   if (!fetched && (depth.size !== listing.queues.length || listing.queues.some((q) => !depth.has(`${q.vhost}\u0000${q.name}`)))) {
     listing = await fetchListing();
   }
-  const queues = listing.queues.map((q) => {
-    const d = depth.get(`${q.vhost}\u0000${q.name}`);
-    const merged = d ? { ...q, ...d } : q;
-    // The stats-free listing names a quorum queue's members but not which are online or
-    // who leads; leave replication unknown rather than report every queue under-replicated.
-    return merged.type === 'quorum' && merged.online.length === 0 ? { ...merged, members: [] } : merged;
-  });
-  return { queues, listing };
+  return { listing, depth };
+}
+
+/**
+ * A queue built as one object literal of a fixed shape. Spreading (`{ ...q, ...changes }`)
+ * gave objects of ~800 bytes against ~190 this way (V8, measured at 50k queues), and the
+ * history holds a dozen Snapshots of every queue: at 50k queues that is ~400 MB of heap.
+ */
+function queueOf(q: RawQueue, d: PluginQueueDepth, members: string[], policyExpiresMs: number | null, role: QueueRole): QueueInfo {
+  return {
+    name: q.name,
+    vhost: q.vhost,
+    node: q.node,
+    type: q.type,
+    state: q.state,
+    durable: q.durable,
+    autoDelete: q.autoDelete,
+    exclusive: q.exclusive,
+    expiresMs: q.expiresMs,
+    policy: q.policy,
+    policyExpiresMs,
+    consumers: d.consumers,
+    messages: d.messages,
+    ready: d.ready,
+    unacked: d.unacked,
+    idleSince: q.idleSince,
+    counters: q.counters,
+    members,
+    online: q.online,
+    leader: q.leader,
+    role,
+  };
 }
 
 /**
