@@ -11,6 +11,7 @@
 // turn per 16 KiB of output, and under back-to-back scrapers of the uncompressed text the
 // compressed copy was measured not ready 20 s after the render (bench, 10k queues).
 import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { drain } from '../slices.js';
 
 /** Header of a gzip member: deflate, no name, no mtime, unknown OS (RFC 1952). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
@@ -42,11 +43,7 @@ export function* deflateSteps(plain: Buffer): Generator<void, DeflatedHead> {
 
 /** deflateSteps in one go. */
 export function deflateHead(plain: Buffer): DeflatedHead {
-  const steps = deflateSteps(plain);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return drain(deflateSteps(plain));
 }
 
 /** A complete gzip body: the compressed head followed by `tail`. */

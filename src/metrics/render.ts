@@ -4,6 +4,7 @@ import type { OpenStackView } from '../openstack/types.js';
 import type { Severity, Subject } from '../rules/types.js';
 import type { PollStatus } from '../snapshot/poller.js';
 import { cachedQueueRates, queueKey, queueRates, totalRates } from '../snapshot/rates.js';
+import { drain } from '../slices.js';
 import { ExpositionWriter } from './exposition.js';
 
 export interface ClusterMetricsInput {
@@ -111,11 +112,7 @@ export interface Rendered {
 
 /** Renders every cluster's families plus warren's own metrics into one exposition. */
 export function renderMetrics(clusters: readonly ClusterMetricsInput[], self: SelfMetricsInput): Rendered {
-  const steps = renderSteps(clusters, self);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return drain(renderSteps(clusters, self));
 }
 
 /**

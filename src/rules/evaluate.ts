@@ -1,4 +1,5 @@
 // Runs the catalogue over one RuleContext. Pure apart from the optional error callback.
+import { drain } from '../slices.js';
 import { catalogue } from './catalogue.js';
 import { SEVERITY_RANK } from './helpers.js';
 import type { Finding, Rule, RuleContext, ThresholdLookup } from './types.js';
@@ -20,11 +21,7 @@ export interface Evaluation {
  * Snapshot shape it did not expect) must not hide what the other rules found.
  */
 export function evaluateAll(ctx: RuleContext, lookup: ThresholdLookup, rules: readonly Rule[] = catalogue): Evaluation {
-  const steps = evaluationSteps(ctx, lookup, rules);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return drain(evaluationSteps(ctx, lookup, rules));
 }
 
 /** The same evaluation, yielding after each rule, so the daemon can answer scrapes between rules. */

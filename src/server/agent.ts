@@ -1,6 +1,5 @@
 // The daemon: one poller per cluster feeding metrics, rules, alerts and the
 // report. The HTTP server only ever reads what the last poll left behind.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
@@ -18,6 +17,7 @@ import { thresholdLookup } from '../rules/thresholds.js';
 import type { Finding, LearnedState, ThresholdLookup } from '../rules/types.js';
 import { startPoller, type PollStatus } from '../snapshot/poller.js';
 import { createHttpClient, type HttpClient } from '../sources/http.js';
+import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
 import { startHttpServer, type HttpServer } from './http.js';
 
@@ -239,15 +239,6 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       await Promise.all(clusters.map((c) => c.http.close()));
     },
   };
-}
-
-/** Runs a sliced computation to its end, giving the event loop a turn between slices. */
-async function sliced<T>(steps: Generator<void, T>): Promise<T> {
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    await nextTurn();
-  }
 }
 
 /** What /alerts shows: the alert without internal bookkeeping. */

@@ -13,6 +13,7 @@ import type {
   Snapshot,
   UserInfo,
 } from '../snapshot/types.js';
+import { sliced } from '../slices.js';
 import { SourceError, type HttpClient, type RequestCounter } from './http.js';
 import {
   parseConnections,
@@ -26,7 +27,7 @@ import {
   parseVhosts,
   type RawQueue,
 } from './parse.js';
-import { DETAILED_PATH, parseDetailed, pluginUrls, type PluginQueueDepth } from './prometheus.js';
+import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
 
 const QUEUE_COLUMNS = [
   'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
@@ -257,7 +258,7 @@ async function queuesFromPlugin(
     usable ? Promise.resolve(null) : fetchListing(),
     ...[...urls.values()].map(async (u) => {
       const text = await http.getText(u + DETAILED_PATH, counter, { auth: false });
-      for (const [k, v] of parseDetailed(text)) depth.set(k, v);
+      for (const [k, v] of await sliced(parseDetailedSteps(text))) depth.set(k, v);
     }),
   ]);
   let listing = fetched ?? usable!;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/sources/http.js';
 import { parseConnections, parseConsumers, parseNodes, parseOverview, parseQueues } from '../../src/sources/parse.js';
-import { parseDetailed, pluginUrls } from '../../src/sources/prometheus.js';
+import { parseDetailed, parseDetailedSteps, pluginUrls } from '../../src/sources/prometheus.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/rabbitmq-3.10.8');
 const json = (name: string): unknown => JSON.parse(readFileSync(join(FIX, name), 'utf8'));
@@ -78,6 +78,24 @@ describe('plugin /metrics/detailed parsing', () => {
     const text = '# TYPE rabbitmq_detailed_queue_messages gauge\nrabbitmq_detailed_queue_messages{vhost="a\\"b",queue="x\\\\y"} 4\n';
     expect(parseDetailed(text).get('a"b\u0000x\\y')?.messages).toBe(4);
     expect(() => parseDetailed('<html>nope</html>')).toThrow(SourceError);
+  });
+
+  it('parses a large answer in slices, to the same result, lines in the general form included', () => {
+    const lines = ['# TYPE rabbitmq_detailed_queue_messages gauge'];
+    for (let i = 0; i < 10_000; i++) {
+      lines.push(`rabbitmq_detailed_queue_messages{vhost="/",queue="q${i}"} ${i}`);
+      // Another label order and an escape: the general parser's path.
+      lines.push(`rabbitmq_detailed_queue_consumers{queue="q${i}",vhost="/"} ${i % 3}`);
+    }
+    const text = lines.join('\n') + '\n';
+    const steps = parseDetailedSteps(text);
+    let slices = 0;
+    let r = steps.next();
+    for (; !r.done; r = steps.next()) slices++;
+    expect(slices).toBe(5);
+    expect(r.value.size).toBe(10_000);
+    expect(r.value.get('/\u0000q9999')).toEqual({ ready: 0, unacked: 0, messages: 9999, consumers: 9999 % 3 });
+    expect([...r.value]).toEqual([...parseDetailed(text)]);
   });
 
   it('asks every node of a cluster on its own host, a single node at the configured URL', () => {
