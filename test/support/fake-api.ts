@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 export const FIXTURES = join(import.meta.dirname, '../fixtures/rabbitmq-3.10.8');
 
-const ROUTES: Record<string, string> = {
+export const ROUTES: Record<string, string> = {
   '/api/overview': 'overview.json',
   '/api/nodes': 'nodes.json',
   '/api/queues': 'queues-full.json',

@@ -7,25 +7,14 @@ import { loadConfig } from '../../src/config/index.js';
 import { buildTopicTable } from '../../src/openstack/index.js';
 import { collect, initialCollectorState, type CollectorState } from '../../src/sources/collect.js';
 import type { HttpClient } from '../../src/sources/http.js';
+import { FIXTURES, ROUTES } from '../support/fake-api.js';
 
-const FIX = join(import.meta.dirname, '../fixtures/rabbitmq-3.10.8');
-const json = (f: string) => JSON.parse(readFileSync(join(FIX, f), 'utf8')) as unknown;
-const ROUTES: Record<string, string> = {
-  '/api/overview': 'overview.json',
-  '/api/nodes': 'nodes.json',
-  '/api/queues': 'queues-full.json',
-  '/api/connections': 'connections.json',
-  '/api/consumers': 'consumers.json',
-  '/api/exchanges': 'exchanges.json',
-  '/api/vhosts': 'vhosts.json',
-  '/api/users': 'users.json',
-  '/api/policies': 'policies.json',
-};
+const json = (f: string) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) as unknown;
 
 /** The recorded broker, with its answers editable between polls; records the paths asked. */
 function broker() {
   const answers = new Map<string, unknown>(Object.entries(ROUTES).map(([p, f]) => [p, json(f)]));
-  let detailed = readFileSync(join(FIX, 'prometheus-detailed.txt'), 'utf8');
+  let detailed = readFileSync(join(FIXTURES, 'prometheus-detailed.txt'), 'utf8');
   const asked: string[] = [];
   const http: HttpClient = {
     lifetime: { requests: 0, bytes: 0 },
