@@ -68,14 +68,16 @@ export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<strin
   return out;
 }
 
-// Rates against the newest Snapshot only: once a newer one arrives nobody asks for the
-// older pairs again, and keeping them alive with the history cost ~10 MB per Snapshot at 50k queues.
-let rateCache: { cur: Snapshot; byBase: Map<Snapshot, Map<string, QueueRates>> } | null = null;
+// Per cluster, rates against its newest Snapshot only: once a newer one arrives nobody
+// asks for the older pairs again, and keeping them alive with the history cost ~10 MB
+// per Snapshot at 50k queues.
+const rateCaches = new Map<string, { cur: Snapshot; byBase: Map<Snapshot, Map<string, QueueRates>> }>();
 
 /** queueRates(base, cur), computed once per pair however many rules (and the render) ask. */
 export function cachedQueueRates(base: Snapshot, cur: Snapshot): Map<string, QueueRates> {
-  if (rateCache?.cur !== cur) rateCache = { cur, byBase: new Map() };
-  const byBase = rateCache.byBase;
+  let cache = rateCaches.get(cur.target);
+  if (cache?.cur !== cur) rateCaches.set(cur.target, (cache = { cur, byBase: new Map() }));
+  const byBase = cache.byBase;
   let rates = byBase.get(base);
   if (!rates) {
     rates = queueRates(base, cur);

@@ -13,6 +13,7 @@ import type {
   Snapshot,
   UserInfo,
 } from '../snapshot/types.js';
+import { queueKey } from '../snapshot/rates.js';
 import { sliced } from '../slices.js';
 import { SourceError, type HttpClient, type RequestCounter } from './http.js';
 import {
@@ -63,8 +64,8 @@ export interface Inventory {
  * or leaves, or the inventory is due.
  */
 export interface QueueListing {
-  takenAt: number;
   queues: RawQueue[];
+  /** The running nodes when it was listed, comma-joined. */
   nodes: string;
 }
 
@@ -138,7 +139,7 @@ export async function collect(
 
   const depth = queueResult.depth;
   const queues: QueueInfo[] = queueResult.queues.map((q) => {
-    const d = depth?.get(`${q.vhost}\u0000${q.name}`) ?? q;
+    const d = depth?.get(queueKey(q)) ?? q;
     // The stats-free listing names a quorum queue's members but not which are online or
     // who leads; leave replication unknown rather than report every queue under-replicated.
     const members = depth && q.type === 'quorum' && q.online.length === 0 ? [] : q.members;
@@ -209,7 +210,7 @@ async function collectQueues(
   if (pluginAllowed) {
     try {
       const kept = inventoryDue ? null : state.listing;
-      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api, now);
+      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api);
       return { queues: r.listing.queues, depth: r.depth, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
     } catch (err) {
       if (cfg.queueSource === 'prometheus') throw err;
@@ -242,11 +243,9 @@ async function queuesFromPlugin(
   kept: QueueListing | null,
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
-  now: () => number,
 ): Promise<{ listing: QueueListing; depth: ReadonlyMap<string, PluginQueueDepth> }> {
   const nodes = runningNodes.join(',');
   const fetchListing = async (): Promise<QueueListing> => ({
-    takenAt: now(),
     queues: parseQueues(await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`), true),
     nodes,
   });
@@ -264,7 +263,7 @@ async function queuesFromPlugin(
   let listing = fetched ?? usable!;
   // A queue declared and another deleted between polls leaves the count unchanged:
   // the plugin's queues must be exactly the kept list's, or the list is asked again.
-  if (!fetched && (depth.size !== listing.queues.length || listing.queues.some((q) => !depth.has(`${q.vhost}\u0000${q.name}`)))) {
+  if (!fetched && (depth.size !== listing.queues.length || listing.queues.some((q) => !depth.has(queueKey(q))))) {
     listing = await fetchListing();
   }
   return { listing, depth };

@@ -1,6 +1,7 @@
 // Per-queue depth and consumers from the rabbitmq_prometheus plugin's
 // /metrics/detailed endpoint: node-local and several times cheaper than the
 // management API's stats-augmented /api/queues on large brokers.
+import { queueKey } from '../snapshot/rates.js';
 import { drain } from '../slices.js';
 import { SourceError } from './http.js';
 
@@ -22,7 +23,7 @@ const FIELD: Record<string, keyof PluginQueueDepth> = {
 
 const SIMPLE_LINE = /^(rabbitmq_detailed_queue_[a-z_]+)\{vhost="([^"\\]*)",queue="([^"\\]*)"\} (\S+)$/;
 
-/** Parses the exposition text into `vhost\0queue` -> depth. Lines of other families are skipped. */
+/** Parses the exposition text into queueKey -> depth. Lines of other families are skipped. */
 export function parseDetailed(text: string): Map<string, PluginQueueDepth> {
   return drain(parseDetailedSteps(text));
 }
@@ -75,7 +76,7 @@ export function* parseDetailedSteps(text: string): Generator<void, Map<string, P
       queue = labels.queue;
     }
     if (vhost === undefined || queue === undefined || !Number.isFinite(value)) continue;
-    const key = `${vhost}\u0000${queue}`;
+    const key = queueKey({ vhost, name: queue });
     let d = out.get(key);
     if (!d) out.set(key, (d = { ready: 0, unacked: 0, messages: 0, consumers: 0 }));
     d[field] = value;
