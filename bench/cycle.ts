@@ -4,16 +4,15 @@
 
 import type { ClusterConfig, OpenStackConfig } from '../src/config/index.js';
 import { renderMetrics } from '../src/metrics/render.js';
-import { buildTopicTable, openstackView } from '../src/openstack/index.js';
+import { buildTopicTable } from '../src/openstack/index.js';
+import { appendHistory, pollCluster, type PollStatus } from '../src/poll/index.js';
 import { activeAlerts, emptyAlertState, stepAlerts } from '../src/rules/alerts.js';
 import { catalogue } from '../src/rules/catalogue.js';
 import { evaluateAll } from '../src/rules/evaluate.js';
 import { emptyLearned, learn } from '../src/rules/learn.js';
 import { thresholdLookup } from '../src/rules/thresholds.js';
-import { appendHistory } from '../src/snapshot/history.js';
-import type { PollStatus } from '../src/snapshot/poller.js';
-import type { Snapshot } from '../src/snapshot/types.js';
-import { collect, initialCollectorState } from '../src/sources/collect.js';
+import { openstackView, type Snapshot } from '../src/snapshot/index.js';
+import { initialCollectorState } from '../src/sources/collect.js';
 import type { HttpClient } from '../src/sources/http.js';
 
 export interface CycleTimes {
@@ -56,7 +55,7 @@ export function cycleRunner(
   return async () => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = await collect(cfg, http, collector, { topics, openstack, now });
+    const r = await pollCluster(cfg, http, collector, { topics, openstack, now });
     const collectMs = since(t0);
     opts.afterCollect?.();
     collector = r.state;

@@ -1,12 +1,8 @@
 #!/usr/bin/env node
-import { parseCli, USAGE, UsageError } from './cli/args.js';
-import { runCheck, runReport } from './cli/oneshot.js';
-import { runDaemon } from './cli/run.js';
-import { renderRulesCatalogue } from './report/index.js';
-import { catalogue } from './rules/catalogue.js';
-import { renderPrometheusRules } from './rules/promql.js';
+import { parseCli, runCheck, runDaemon, runReport, USAGE, UsageError } from './cli/index.js';
 import { ConfigError, loadConfig, type ConfigFlags, type WarrenConfig } from './config/index.js';
-import { checkRulesConfig } from './rules/thresholds.js';
+import { renderRulesCatalogue } from './report/index.js';
+import { catalogue, checkRulesConfig, renderPrometheusRules } from './rules/index.js';
 import { VERSION } from './version.js';
 
 /** The config, with its rule ids, threshold names and queue patterns checked against the catalogue. */

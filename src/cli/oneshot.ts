@@ -2,15 +2,12 @@
 // seconds apart, judged by the rule catalogue in one-shot mode.
 import { writeFileSync } from 'node:fs';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
-import { buildTopicTable, openstackView, type TopicTable } from '../openstack/index.js';
+import { buildTopicTable, type TopicTable } from '../openstack/index.js';
+import { pollCluster } from '../poll/index.js';
 import { buildReport, exitCode, renderCheck, renderReport, REPORT_FORMATS, assertKnownRuleIds, type ClusterInput, type ReportFormat } from '../report/index.js';
-import { catalogue, unreachableFinding } from '../rules/catalogue.js';
-import { evaluateAll } from '../rules/evaluate.js';
-import { emptyLearned, learn } from '../rules/learn.js';
-import { thresholdLookup } from '../rules/thresholds.js';
-import { collect, initialCollectorState } from '../sources/collect.js';
-import { createHttpClient } from '../sources/http.js';
-import type { Snapshot } from '../snapshot/types.js';
+import { catalogue, emptyLearned, evaluateAll, learn, thresholdLookup, unreachableFinding } from '../rules/index.js';
+import { createRatesMemo, openstackView, type Snapshot } from '../snapshot/index.js';
+import { createHttpClient, initialCollectorState } from '../sources/index.js';
 import { UsageError } from './args.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,21 +23,21 @@ export async function sampleCluster(cfg: ClusterConfig, topics: TopicTable, conf
   try {
     let first;
     try {
-      first = await collect(cfg, http, initialCollectorState(), ctx);
+      first = await pollCluster(cfg, http, initialCollectorState(), ctx);
     } catch (err) {
       return unreachable([], err);
     }
     await sleep(sampleSeconds * 1000);
     let second;
     try {
-      second = await collect(cfg, http, first.state, ctx);
+      second = await pollCluster(cfg, http, first.state, ctx);
     } catch (err) {
       return unreachable([first.snapshot], err);
     }
     const samples = [first.snapshot, second.snapshot];
     const snapshot = second.snapshot;
     const evaluation = evaluateAll(
-      { now: snapshot.takenAt, snapshot, history: samples, learned: learn(emptyLearned(), first.snapshot), oneShot: true },
+      { now: snapshot.takenAt, snapshot, history: samples, learned: learn(emptyLearned(), first.snapshot), oneShot: true, rates: createRatesMemo() },
       thresholdLookup(cfg.rules, catalogue),
     );
     for (const e of evaluation.errors) process.stderr.write(`warren: rule ${e.rule} failed: ${e.message}\n`);

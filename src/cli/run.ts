@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import type { WarrenConfig } from '../config/index.js';
-import { startAgent } from '../server/agent.js';
+import { startAgent } from '../server/index.js';
 
 /** `warren run`: the daemon. Runs until SIGTERM/SIGINT, then drains and exits 0. */
 export async function runDaemon(config: WarrenConfig): Promise<number> {

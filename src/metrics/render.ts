@@ -1,14 +1,26 @@
 // Pure: Snapshots (and what rules and the poller know) in, exposition text out.
 // Names follow kbudde's rabbitmq_exporter where the meaning is the same.
-import type { OpenStackView } from '../openstack/types.js';
-import type { Severity, Subject } from '../rules/types.js';
-import type { PollStatus } from '../snapshot/poller.js';
-import { cachedQueueRates, queueKey, queueRates, totalRates } from '../snapshot/rates.js';
+import type { Severity, Subject } from '../rules/index.js';
+import { queueKey, queueRates, totalRates, type OpenStackView, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
 import { ExpositionWriter } from './exposition.js';
 
+/** What the render needs of one cluster's polling (the poll stage's status has it). */
+export interface PollSummary {
+  readonly latest: Snapshot | null;
+  /** Oldest first, the latest last. */
+  readonly history: readonly Snapshot[];
+  readonly lastError: string | null;
+  readonly skipped: number;
+  readonly errors: number;
+  /** The broker's cluster name once known, else the configured name. */
+  readonly clusterLabel: string;
+}
+
 export interface ClusterMetricsInput {
-  status: PollStatus;
+  status: PollSummary;
+  /** The cluster's rates memo, shared with its rules; without one, rates are computed here. */
+  rates?: RatesMemo;
   intervalMs: number;
   expectedNodes: number;
   view: OpenStackView | null;
@@ -234,7 +246,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   }
 
   yield;
-  const qr = prev ? cachedQueueRates(prev, s) : queueRates(undefined, s);
+  const qr = prev ? (c.rates?.queueRates(prev, s) ?? queueRates(prev, s)) : queueRates(undefined, s);
   let inSlice = 0;
   for (const q of s.queues) {
     if (++inSlice === QUEUES_PER_SLICE) {

@@ -8,8 +8,8 @@
 // when it resolved. A severity change changes the label set: the old set is resolved and
 // the new one fires. Labels come from (cluster, rule, subject) only, so both warren
 // instances of an HA pair send identical label sets and Alertmanager deduplicates them.
-import type { Alert, AlertChange } from '../rules/alerts.js';
-import { alertLabels } from '../rules/alerts.js';
+import type { Alert, AlertChange } from '../rules/index.js';
+import { alertLabels } from '../rules/index.js';
 import { postJson, redactUrl } from './http.js';
 import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueOptions } from './queue.js';
 

@@ -2,7 +2,7 @@
 // and the firing alerts; the log gets one line per change, Alertmanagers and webhooks get
 // queued deliveries. Queues can be saved and restored (see state.ts).
 import type { Logger } from 'pino';
-import type { Alert, AlertChange } from '../rules/alerts.js';
+import type { Alert, AlertChange } from '../rules/index.js';
 import { createAlertmanagerNotifier, type AlertmanagerItem, type AlertmanagerNotifier } from './alertmanager.js';
 import { logAlertChanges } from './log.js';
 import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueJSON, type QueuedItem, type QueueStats } from './queue.js';

@@ -1,7 +1,7 @@
 // Delivery to the log: one structured line per alert change, always on (the log is the
 // receiver that cannot be down).
 import type { Logger } from 'pino';
-import type { AlertChange } from '../rules/alerts.js';
+import type { AlertChange } from '../rules/index.js';
 
 export function logAlertChange(logger: Pick<Logger, 'error' | 'warn' | 'info'>, c: AlertChange): void {
   const a = c.alert;

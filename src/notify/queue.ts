@@ -12,23 +12,11 @@
 // - Items with the same `key` coalesce: a newer state of the same alert replaces the
 //   queued one (counted as `coalesced`, not as a drop: nothing is lost).
 // - Time comes from an injected Clock, so tests drive retries without waiting.
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import { PermanentDeliveryError } from './http.js';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+export { systemClock, type Clock } from '../clock.js';
 
 export interface QueuedItem<T> {
   payload: T;

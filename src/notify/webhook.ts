@@ -29,8 +29,8 @@
 // Changes are events, so they are not coalesced: a receiver sees firing, then resolved.
 // A 2xx answer is success; 408, 429, 5xx and network errors are retried with backoff;
 // other 4xx drop the batch (counted as rejected).
-import type { AlertChange } from '../rules/alerts.js';
-import type { Severity, Subject } from '../rules/types.js';
+import type { AlertChange } from '../rules/index.js';
+import type { Severity, Subject } from '../rules/index.js';
 import { postJson, redactUrl } from './http.js';
 import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueOptions } from './queue.js';
 

@@ -3,7 +3,8 @@
 // regex construction, resolves topics by map lookups at dot positions, and memoizes.
 
 import { isIP } from 'node:net';
-import type { ConnectionRole, QueueRole } from '../snapshot/types.js';
+import type { Reading } from '../sources/index.js';
+import type { ConnectionRole, QueueRole } from './types.js';
 import {
   DEFAULT_TOPIC_TABLE,
   NOTIFICATION_PRIORITIES,
@@ -192,4 +193,25 @@ export function attributeConnection(
 /** True for an address rather than a name (an unmapped peer_host). */
 export function isAddress(host: string): boolean {
   return isIP(host) !== 0;
+}
+
+/** The roles of one Reading's queues and connections, index for index. */
+export interface Classification {
+  readonly queues: readonly QueueRole[];
+  readonly connections: readonly ConnectionRole[];
+}
+
+/**
+ * Classifies every queue and connection of a Reading. `hosts` is the config's map of
+ * peer addresses to host names (openstack.hosts).
+ */
+export function classifyReading(
+  reading: Pick<Reading, 'queues' | 'connections'>,
+  table: TopicTable,
+  hosts: Readonly<Record<string, string>>,
+): Classification {
+  return {
+    queues: reading.queues.map((q) => classifyQueue(q.name, q.type, table)),
+    connections: reading.connections.map((c) => attributeConnection(c.clientName, c.peerHost, hosts)),
+  };
 }

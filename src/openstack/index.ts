@@ -1,5 +1,7 @@
-// Public surface of the OpenStack stage: classify queues and connections, aggregate a view.
-export type { TopicEntry, OpenStackView, ServiceSummary, HostQueue } from './types.js';
+// Public surface of the OpenStack stage: what oslo.messaging naming says about the queues
+// and connections of a Reading (src/sources). Aggregates over a Snapshot are the snapshot
+// stage's (src/snapshot/openstack-view.ts), since a Snapshot is built after classification.
+export type { TopicEntry, OpenStackKind, QueueRole, ConnectionRole } from './types.js';
 export {
   buildTopicTable,
   DEFAULT_TOPIC_TABLE,
@@ -9,14 +11,13 @@ export {
   type TopicTable,
   type TopicSpec,
 } from './topics.js';
-export { classifyQueue, attributeConnection, hostOfPeer, parseQueueManagerName } from './classify.js';
 export {
-  openstackView,
-  consumersByQueue,
-  diagnoseHostQueue,
-  hostOfServer,
-  sameHost,
-  type QueueConsumer,
-  type HostQueueDiagnosis,
-  type HostQueueVerdict,
-} from './view.js';
+  classifyQueue,
+  classifyReading,
+  attributeConnection,
+  hostOfPeer,
+  isAddress,
+  parseQueueManagerName,
+  type Classification,
+} from './classify.js';
+export { hostOfServer, sameHost } from './hosts.js';

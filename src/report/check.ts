@@ -1,6 +1,6 @@
 // `warren check`: a Nagios/NRPE plugin. One line, `TEXT | PERFDATA`, exit 0/1/2/3,
 // per the Nagios plugin guidelines (label=value[UOM];warn;crit;min;max).
-import type { Finding, Rule } from '../rules/types.js';
+import type { Finding, Rule } from '../rules/index.js';
 import type { ClusterReport, Report, ReportStatus } from './model.js';
 import { UNREACHABLE_RULE, exitCode, statusOfFindings, worstStatus } from './model.js';
 import { STATUS_WORD, oneLine, severityCounts, subjectName } from './format.js';

@@ -1,6 +1,6 @@
 // Formatting and ordering shared by every renderer. Pure, locale-independent
 // (a report must read the same on every machine and in every test).
-import type { Finding, Severity, Subject } from '../rules/types.js';
+import type { Finding, Severity, Subject } from '../rules/index.js';
 import type { ReportStatus } from './model.js';
 
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };

@@ -1,7 +1,7 @@
 // The report as ONE self-contained HTML file an operator can attach to a ticket or
 // open offline: inline CSS, inline SVG charts, no scripts, no fonts, no URLs to
 // fetch. Every piece of broker data is escaped (queue names are user data).
-import type { Severity } from '../rules/types.js';
+import type { Severity } from '../rules/index.js';
 import type { ClusterReport, Headroom, Level, QueueRow, Report, ReportStatus } from './model.js';
 import {
   SEVERITY_WORD,

@@ -1,11 +1,11 @@
 // The report as data: what `warren report --format json` prints (the contract in
 // DESIGN.md), plus the sections the text/markdown/html renderers need. Built once
 // from the samples; renderers only format it.
-import type { Finding, Severity } from '../rules/types.js';
-import type { HostQueue, OpenStackView, ServiceSummary } from '../openstack/types.js';
-import type { ConnectionInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/types.js';
-import { queueKey, queueRates, totalRates } from '../snapshot/rates.js';
-import { stripUserinfo, unreachableFinding } from '../rules/catalogue.js';
+import type { Finding, Severity } from '../rules/index.js';
+import type { HostQueue, OpenStackView, ServiceSummary } from '../snapshot/index.js';
+import type { ConnectionInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/index.js';
+import { queueKey, queueRates, totalRates } from '../snapshot/index.js';
+import { stripUserinfo, unreachableFinding } from '../rules/index.js';
 import { compareFindings } from './format.js';
 
 export type ReportStatus = 'ok' | 'warning' | 'critical' | 'unknown';

@@ -1,6 +1,6 @@
 // `warren rules`: the catalogue an operator reads to know what warren checks and how
 // to tune it. The `prometheus` format lives in src/rules/promql.ts.
-import type { Rule } from '../rules/types.js';
+import type { Rule } from '../rules/index.js';
 import { fmtDuration, wrap } from './format.js';
 import { table } from './table.js';
 

@@ -1,6 +1,6 @@
 // The terminal report: what an operator reads at 3 a.m. Status line first, then
 // what is wrong and what to do (worst first), then the tables that back it up.
-import type { Severity } from '../rules/types.js';
+import type { Severity } from '../rules/index.js';
 import type { ClusterReport, Headroom, Report, ReportStatus } from './model.js';
 import {
   STATUS_WORD,

@@ -1,8 +1,8 @@
 // Shared pieces of the rule catalogue: how a rule is declared, how it reads its
 // thresholds, and the few calculations several rules need (samples, windows, rates,
 // trends, formatting). Everything here is pure.
-import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/types.js';
-import { baselineFor, cachedQueueRates, queueIndex, queueKey, type QueueRates } from '../snapshot/rates.js';
+import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/index.js';
+import { baselineFor, queueIndex, queueKey, queueRates, type QueueRates } from '../snapshot/index.js';
 import type { Finding, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
 
 export type Scope = { vhost?: string; queue?: string; service?: string };
@@ -136,8 +136,8 @@ export function windowBase(ctx: RuleContext, windowSeconds: number): Snapshot | 
   return baselineFor(s, windowSeconds * 1000);
 }
 
-// Built once per Snapshot and pair, shared with the render.
-export { cachedQueueRates, queueIndex };
+// Built once per Snapshot; rates once per pair through the context's memo, shared with the render.
+export { queueIndex };
 
 /**
  * Whether a queue condition holds. In the daemon: now (the alert state machine then
@@ -202,7 +202,7 @@ export function queueTrend(ctx: RuleContext, q: QueueInfo, windowSeconds: number
     }
     if (q.messages < prev) rising = false;
   }
-  const rates = cachedQueueRates(base, ctx.snapshot).get(key);
+  const rates = (ctx.rates?.queueRates(base, ctx.snapshot) ?? queueRates(base, ctx.snapshot)).get(key);
   return {
     from: before.messages,
     to: q.messages,

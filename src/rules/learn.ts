@@ -4,7 +4,7 @@
 // Order matters: rules are evaluated with the state learned BEFORE the current
 // Snapshot (node-restarted compares against the previous uptime; baselines must not
 // already contain the spike they judge), then `learn(prev, snapshot)` folds it in.
-import type { Snapshot } from '../snapshot/types.js';
+import type { Snapshot } from '../snapshot/index.js';
 import type { LearnedState } from './types.js';
 
 /** Baseline and series key of the cluster's total connection count. */

@@ -17,7 +17,7 @@
 //   are forwarded from warren_alert_active{rule=...}, under the same alertname.
 
 import { stringify } from 'yaml';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '../config/index.js';
 import type { Severity } from './types.js';
 import { catalogue } from './catalogue.js';
 import { CRITICAL_HOST_TOPICS } from './catalogue/openstack.js';

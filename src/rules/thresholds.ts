@@ -3,7 +3,7 @@
 // and whether the rule is disabled there (rules.disabled, or an override's `disabled`;
 // a later override may re-enable with `disabled: false`).
 import { ConfigError } from '../config/index.js';
-import type { RulesConfig } from '../config/schema.js';
+import type { RulesConfig } from '../config/index.js';
 import type { Rule, ThresholdLookup, Thresholds } from './types.js';
 
 interface CompiledOverride {

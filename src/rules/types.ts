@@ -1,4 +1,4 @@
-import type { Snapshot } from '../snapshot/types.js';
+import type { RatesMemo, Snapshot } from '../snapshot/index.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 export type SubjectKind = 'cluster' | 'node' | 'vhost' | 'queue' | 'connection' | 'service' | 'host';
@@ -38,6 +38,8 @@ export interface RuleContext {
   oneShot: boolean;
   /** Nodes the cluster should have (config `expectedNodes`); when absent node-down uses learned.maxNodes. */
   expectedNodes?: number;
+  /** The cluster's rates memo (its poll state), shared with the render; without one, rates are computed per ask. */
+  rates?: RatesMemo;
 }
 
 /** Facts that outlive the history window. Plain data, so it can be persisted. */

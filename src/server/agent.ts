@@ -3,20 +3,30 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
-import { deflateHead, deflateSteps, gzipWithTail, type DeflatedHead } from '../metrics/compressed.js';
-import { renderSteps, type ClusterMetricsInput } from '../metrics/render.js';
+import { deflateHead, deflateSteps, gzipWithTail, renderSteps, type ClusterMetricsInput, type DeflatedHead } from '../metrics/index.js';
 import { createNotifiers, loadState, saveState, type Notifiers, type NotifiersJSON } from '../notify/index.js';
-import { buildTopicTable, openstackView } from '../openstack/index.js';
-import type { OpenStackView } from '../openstack/types.js';
+import { buildTopicTable } from '../openstack/index.js';
+import { startPoller, type Poller, type PollStatus } from '../poll/index.js';
 import { buildReport, REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
-import { activeAlerts, emptyAlertState, stepAlerts, type Alert, type AlertState } from '../rules/alerts.js';
-import { catalogue, unreachableFinding, UNREACHABLE_RULE_ID } from '../rules/catalogue.js';
-import { evaluationSteps } from '../rules/evaluate.js';
-import { emptyLearned, learn } from '../rules/learn.js';
-import { thresholdLookup } from '../rules/thresholds.js';
-import type { Finding, LearnedState, ThresholdLookup } from '../rules/types.js';
-import { startPoller, type PollStatus } from '../snapshot/poller.js';
-import { createHttpClient, type HttpClient } from '../sources/http.js';
+import {
+  activeAlerts,
+  catalogue,
+  emptyAlertState,
+  emptyLearned,
+  evaluationSteps,
+  learn,
+  stepAlerts,
+  thresholdLookup,
+  unreachableFinding,
+  UNREACHABLE_RULE_ID,
+  type Alert,
+  type AlertState,
+  type Finding,
+  type LearnedState,
+  type ThresholdLookup,
+} from '../rules/index.js';
+import { openstackView, type OpenStackView } from '../snapshot/index.js';
+import { createHttpClient, type HttpClient } from '../sources/index.js';
 import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
 import { startHttpServer, type HttpServer } from './http.js';
@@ -25,7 +35,7 @@ import { startHttpServer, type HttpServer } from './http.js';
 export interface ClusterRuntime {
   cfg: ClusterConfig;
   http: HttpClient;
-  poller: ReturnType<typeof startPoller>;
+  poller: Poller;
   lookup: ThresholdLookup;
   view: OpenStackView | null;
   learned: LearnedState;
@@ -84,6 +94,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       const status = c.poller.status();
       return {
         status,
+        rates: c.poller.rates,
         intervalMs: c.cfg.interval,
         expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,
         view: c.view,
@@ -120,7 +131,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
-      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false }, rt.lookup));
+      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false, rates: rt.poller.rates }, rt.lookup));
       for (const e of evaluation.errors) log.error({ cluster: rt.cfg.name, rule: e.rule }, `rule failed: ${e.message}`);
       // Learn after judging: node-restarted and the baselines compare against what came before.
       rt.learned = learn(rt.learned, snapshot);

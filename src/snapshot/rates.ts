@@ -1,26 +1,25 @@
+import { queueKey } from '../sources/index.js';
 import type { QueueInfo, Snapshot } from './types.js';
+
+export { queueKey };
 
 /** Per-second rates of one queue between the oldest and newest Snapshot given. null where unknown. */
 export interface QueueRates {
-  publish: number | null;
-  deliver: number | null;
-  ack: number | null;
+  readonly publish: number | null;
+  readonly deliver: number | null;
+  readonly ack: number | null;
   /** Change of total depth per second (positive = growing). */
-  growth: number | null;
+  readonly growth: number | null;
 }
 
 export interface TotalRates {
-  publish: number | null;
-  deliver: number | null;
-  unroutable: number | null;
-  connectionsOpened: number | null;
-  connectionsClosed: number | null;
-  queuesDeclared: number | null;
-  queuesDeleted: number | null;
-}
-
-export function queueKey(q: Pick<QueueInfo, 'vhost' | 'name'>): string {
-  return `${q.vhost}\u0000${q.name}`;
+  readonly publish: number | null;
+  readonly deliver: number | null;
+  readonly unroutable: number | null;
+  readonly connectionsOpened: number | null;
+  readonly connectionsClosed: number | null;
+  readonly queuesDeclared: number | null;
+  readonly queuesDeleted: number | null;
 }
 
 /** A counter's rate; a counter that went backwards was reset (queue re-declared, node restarted) and gives null. */
@@ -68,22 +67,36 @@ export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<strin
   return out;
 }
 
-// Per cluster, rates against its newest Snapshot only: once a newer one arrives nobody
-// asks for the older pairs again, and keeping them alive with the history cost ~10 MB
-// per Snapshot at 50k queues.
-const rateCaches = new Map<string, { cur: Snapshot; byBase: Map<Snapshot, Map<string, QueueRates>> }>();
+/**
+ * queueRates(base, cur), computed once per pair however many rules (and the render) ask.
+ * One per cluster, held in that cluster's poll state (src/poll/state.ts).
+ */
+export interface RatesMemo {
+  queueRates(base: Snapshot, cur: Snapshot): ReadonlyMap<string, QueueRates>;
+}
 
-/** queueRates(base, cur), computed once per pair however many rules (and the render) ask. */
-export function cachedQueueRates(base: Snapshot, cur: Snapshot): Map<string, QueueRates> {
-  let cache = rateCaches.get(cur.target);
-  if (cache?.cur !== cur) rateCaches.set(cur.target, (cache = { cur, byBase: new Map() }));
-  const byBase = cache.byBase;
-  let rates = byBase.get(base);
-  if (!rates) {
-    rates = queueRates(base, cur);
-    byBase.set(base, rates);
-  }
-  return rates;
+/**
+ * A memo against the newest Snapshot only: once a newer one arrives nobody asks for the
+ * older pairs again, and keeping them alive with the history cost ~10 MB per Snapshot at
+ * 50k queues.
+ */
+export function createRatesMemo(): RatesMemo {
+  let cur: Snapshot | null = null;
+  let byBase = new Map<Snapshot, ReadonlyMap<string, QueueRates>>();
+  return {
+    queueRates(base, snapshot) {
+      if (cur !== snapshot) {
+        cur = snapshot;
+        byBase = new Map();
+      }
+      let rates = byBase.get(base);
+      if (!rates) {
+        rates = queueRates(base, snapshot);
+        byBase.set(base, rates);
+      }
+      return rates;
+    },
+  };
 }
 
 export function totalRates(prev: Snapshot | undefined, cur: Snapshot): TotalRates {

@@ -1,19 +1,7 @@
 // One poll of one cluster: a handful of requests, always with `columns=`, never
-// paged sweeps or `*_age` samples (see shared/reference/polling-at-scale.md),
-// turned into one immutable Snapshot.
-import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
-import { attributeConnection, classifyQueue, type TopicTable } from '../openstack/index.js';
-import type {
-  ChannelGroup,
-  ConnectionInfo,
-  ConsumerInfo,
-  PolicyInfo,
-  QueueInfo,
-  QueueRole,
-  Snapshot,
-  UserInfo,
-} from '../snapshot/types.js';
-import { queueKey } from '../snapshot/rates.js';
+// paged sweeps or `*_age` samples, turned into one Reading: what the broker said,
+// typed, unclassified (src/openstack classifies it, src/snapshot builds the Snapshot).
+import type { ClusterConfig } from '../config/index.js';
 import { sliced } from '../slices.js';
 import { SourceError, type HttpClient, type RequestCounter } from './http.js';
 import {
@@ -29,6 +17,7 @@ import {
   type RawQueue,
 } from './parse.js';
 import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
+import { queueKey, type ConsumerInfo, type PolicyInfo, type Reading, type UserInfo } from './types.js';
 
 const QUEUE_COLUMNS = [
   'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
@@ -50,10 +39,10 @@ const CONSUMER_COLUMNS = 'queue,channel_details,ack_required,prefetch_count';
 
 /** The slow tier: refreshed every inventoryInterval, carried over between polls. */
 export interface Inventory {
-  takenAt: number;
-  policies: PolicyInfo[];
-  users: UserInfo[];
-  consumers: ConsumerInfo[];
+  readonly takenAt: number;
+  readonly policies: readonly PolicyInfo[];
+  readonly users: readonly UserInfo[];
+  readonly consumers: readonly ConsumerInfo[];
 }
 
 /**
@@ -64,24 +53,22 @@ export interface Inventory {
  * or leaves, or the inventory is due.
  */
 export interface QueueListing {
-  queues: RawQueue[];
+  readonly queues: readonly RawQueue[];
   /** The running nodes when it was listed, comma-joined. */
-  nodes: string;
+  readonly nodes: string;
 }
 
 /** What one cluster's collector remembers between polls. */
 export interface CollectorState {
-  inventory: Inventory | null;
+  readonly inventory: Inventory | null;
   /** When the plugin last failed; it is not asked again for a while (auto mode). */
-  pluginFailedAt: number | null;
-  listing: QueueListing | null;
+  readonly pluginFailedAt: number | null;
+  readonly listing: QueueListing | null;
 }
 
 export const initialCollectorState = (): CollectorState => ({ inventory: null, pluginFailedAt: null, listing: null });
 
 export interface CollectContext {
-  topics: TopicTable;
-  openstack: OpenStackConfig;
   now?: () => number;
   signal?: AbortSignal;
 }
@@ -93,7 +80,7 @@ export async function collect(
   http: HttpClient,
   state: CollectorState,
   ctx: CollectContext,
-): Promise<{ snapshot: Snapshot; state: CollectorState }> {
+): Promise<{ reading: Reading; state: CollectorState }> {
   const now = ctx.now ?? Date.now;
   const startedAt = now();
   const counter: RequestCounter = { requests: 0, bytes: 0 };
@@ -138,20 +125,16 @@ export async function collect(
   }
 
   const depth = queueResult.depth;
-  const queues: QueueInfo[] = queueResult.queues.map((q) => {
+  const queues: RawQueue[] = queueResult.queues.map((q) => {
     const d = depth?.get(queueKey(q)) ?? q;
     // The stats-free listing names a quorum queue's members but not which are online or
     // who leads; leave replication unknown rather than report every queue under-replicated.
     const members = depth && q.type === 'quorum' && q.online.length === 0 ? [] : q.members;
     const policyExpiresMs = q.policyExpiresMs ?? (q.policy ? (policyExpires.get(`${q.vhost}\u0000${q.policy}`) ?? null) : null);
-    return queueOf(q, d, members, policyExpiresMs, classifyQueue(q.name, q.type, ctx.topics));
+    return queueOf(q, d, members, policyExpiresMs);
   });
-  const conns: ConnectionInfo[] = connections.map((c) => ({
-    ...c,
-    role: attributeConnection(c.clientName, c.peerHost, ctx.openstack.hosts),
-  }));
 
-  const snapshot: Snapshot = Object.freeze({
+  const reading: Reading = {
     target: cfg.name,
     url: cfg.url,
     cluster: overview.clusterName,
@@ -161,9 +144,8 @@ export async function collect(
     vhosts,
     queues,
     exchanges,
-    connections: conns,
+    connections,
     consumers: inventory.consumers,
-    channels: channelGroups(conns),
     policies: inventory.policies,
     users: inventory.users,
     totals: overview.totals,
@@ -176,8 +158,8 @@ export async function collect(
       inventoryRefreshed: inventoryDue,
       warnings,
     },
-  });
-  return { snapshot, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing } };
+  };
+  return { reading, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing } };
 }
 
 async function collectQueues(
@@ -193,7 +175,7 @@ async function collectQueues(
   now: () => number,
   warnings: string[],
 ): Promise<{
-  queues: RawQueue[];
+  queues: readonly RawQueue[];
   /** Plugin path: depth and consumers by vhost\0name, to lay over `queues`. */
   depth: ReadonlyMap<string, PluginQueueDepth> | null;
   source: 'management' | 'prometheus';
@@ -222,7 +204,7 @@ async function collectQueues(
   return { queues: await queuesFromManagement(statsDisabled, api), depth: null, source: 'management', pluginFailedAt: state.pluginFailedAt, listing: null };
 }
 
-async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>): Promise<RawQueue[]> {
+async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>): Promise<readonly RawQueue[]> {
   const path = statsDisabled
     ? `/api/queues?disable_stats=true&enable_queue_totals=true&columns=${QUEUE_BASIC_COLUMNS},consumers,messages,messages_ready,messages_unacknowledged`
     : `/api/queues?columns=${QUEUE_COLUMNS}`;
@@ -271,10 +253,9 @@ async function queuesFromPlugin(
 
 /**
  * A queue built as one object literal of a fixed shape. Spreading (`{ ...q, ...changes }`)
- * gave objects of ~800 bytes against ~190 this way (V8, measured at 50k queues), and the
- * history holds a dozen Snapshots of every queue: at 50k queues that is ~400 MB of heap.
+ * gave objects of ~800 bytes against ~190 this way (V8, measured at 50k queues).
  */
-function queueOf(q: RawQueue, d: PluginQueueDepth, members: string[], policyExpiresMs: number | null, role: QueueRole): QueueInfo {
+function queueOf(q: RawQueue, d: PluginQueueDepth, members: readonly string[], policyExpiresMs: number | null): RawQueue {
   return {
     name: q.name,
     vhost: q.vhost,
@@ -296,23 +277,7 @@ function queueOf(q: RawQueue, d: PluginQueueDepth, members: string[], policyExpi
     members,
     online: q.online,
     leader: q.leader,
-    role,
   };
-}
-
-/**
- * Channels by vhost, user and connection state, from the connections list every poll:
- * /api/channels lists every channel (heavy on big brokers) and is gone when stats are off.
- */
-function channelGroups(connections: readonly ConnectionInfo[]): ChannelGroup[] {
-  const groups = new Map<string, ChannelGroup>();
-  for (const c of connections) {
-    const key = `${c.vhost}\u0000${c.user}\u0000${c.state}`;
-    const g = groups.get(key) ?? { vhost: c.vhost, user: c.user, state: c.state, count: 0 };
-    g.count += c.channels;
-    groups.set(key, g);
-  }
-  return [...groups.values()];
 }
 
 /** The plugin's default: the management host, port 15692 (15691 for its TLS listener when the management API is https). */

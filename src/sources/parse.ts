@@ -8,11 +8,15 @@ import type {
   NodeInfo,
   PolicyInfo,
   QueueCounters,
+  RawConnection,
+  RawQueue,
   Totals,
   UserInfo,
   VhostInfo,
-} from '../snapshot/types.js';
+} from './types.js';
 import { SourceError } from './http.js';
+
+export type { RawConnection, RawQueue };
 
 type Json = Record<string, unknown>;
 
@@ -101,29 +105,6 @@ function appVersion(apps: unknown, name: string): string {
   return str(obj(apps.find((a) => obj(a).name === name)).version);
 }
 
-/** A queue as the management API or the plugin gives it, before OpenStack classification. */
-export interface RawQueue {
-  name: string;
-  vhost: string;
-  node: string;
-  type: string;
-  state: string;
-  durable: boolean;
-  autoDelete: boolean;
-  exclusive: boolean;
-  expiresMs: number | null;
-  policy: string;
-  policyExpiresMs: number | null;
-  consumers: number;
-  messages: number;
-  ready: number;
-  unacked: number;
-  idleSince: number | null;
-  counters: QueueCounters | null;
-  members: string[];
-  online: string[];
-  leader: string;
-}
 
 export function parseQueues(v: unknown, statsDisabled: boolean): RawQueue[] {
   return list(v, '/api/queues').map((q) => {
@@ -164,21 +145,6 @@ export function parseQueues(v: unknown, statsDisabled: boolean): RawQueue[] {
   });
 }
 
-export interface RawConnection {
-  name: string;
-  vhost: string;
-  user: string;
-  node: string;
-  state: string;
-  channels: number;
-  channelMax: number;
-  peerHost: string;
-  peerPort: number;
-  connectedAt: number;
-  timeout: number;
-  clientName: string;
-  product: string;
-}
 
 export function parseConnections(v: unknown): RawConnection[] {
   return list(v, '/api/connections').map((c) => {

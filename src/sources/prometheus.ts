@@ -1,7 +1,7 @@
 // Per-queue depth and consumers from the rabbitmq_prometheus plugin's
 // /metrics/detailed endpoint: node-local and several times cheaper than the
 // management API's stats-augmented /api/queues on large brokers.
-import { queueKey } from '../snapshot/rates.js';
+import { queueKey } from './types.js';
 import { drain } from '../slices.js';
 import { SourceError } from './http.js';
 

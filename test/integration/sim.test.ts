@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { waitFor } from '../harness/util.js';
 import { attributeConnection, classifyQueue } from '../../src/openstack/classify.js';
-import { diagnoseHostQueue } from '../../src/openstack/view.js';
+import { diagnoseHostQueue } from '../../src/snapshot/index.js';
 import { startSimulation, type Simulation } from '../../src/sim/index.js';
 import type { ConnectionInfo, Snapshot } from '../../src/snapshot/types.js';
 
@@ -63,7 +63,7 @@ async function queue(name: string): Promise<ApiQueue | undefined> {
 }
 
 /** Connections as warren's Snapshot carries them (only the fields diagnoseHostQueue reads matter). */
-async function snapshotConnections(): Promise<ConnectionInfo[]> {
+async function snapshotConnections(): Promise<readonly ConnectionInfo[]> {
   return (await connections()).map((c) => {
     const clientName = c.client_properties.connection_name ?? '';
     return {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { buildTopicTable } from '../../src/openstack/index.js';
-import { collect, initialCollectorState, type CollectorState } from '../../src/sources/collect.js';
+import { pollCluster } from '../../src/poll/index.js';
+import { initialCollectorState, type CollectorState } from '../../src/sources/collect.js';
 import type { HttpClient } from '../../src/sources/http.js';
 import { FIXTURES, ROUTES } from '../support/fake-api.js';
 
@@ -48,7 +49,7 @@ const T0 = 1_700_000_000_000;
 
 async function poll(b: ReturnType<typeof broker>, state: CollectorState, t: number) {
   b.asked.length = 0;
-  return collect(cfg, b.http, state, ctx(t));
+  return pollCluster(cfg, b.http, state, ctx(t));
 }
 
 describe('plugin source: the queue listing kept between polls', () => {
@@ -95,7 +96,7 @@ describe('plugin source: the queue listing kept between polls', () => {
     expect(b.asked.filter((p) => p === '/api/queues')).toHaveLength(1);
 
     const m = { ...cfg, queueSource: 'management' as const };
-    const one = await collect(m, b.http, initialCollectorState(), ctx(T0));
+    const one = await pollCluster(m, b.http, initialCollectorState(), ctx(T0));
     expect(one.state.listing).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { deflateHead, deflateSteps, gzipWithTail } from '../../src/metrics/compressed.js';
 import { renderMetrics, renderSteps } from '../../src/metrics/render.js';
 import { acceptsGzip } from '../../src/server/http.js';
-import type { PollStatus } from '../../src/snapshot/poller.js';
+import type { PollStatus } from '../../src/poll/index.js';
 import { makeQueue, makeSnapshot } from '../support/snapshot.js';
 
 describe('gzip: the poll part compressed once, a fresh tail per scrape', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExpositionWriter } from '../../src/metrics/exposition.js';
 import { renderMetrics } from '../../src/metrics/render.js';
-import type { PollStatus } from '../../src/snapshot/poller.js';
+import type { PollStatus } from '../../src/poll/index.js';
 import { later, makeNode, makeQueue, makeSnapshot } from '../support/snapshot.js';
 import { metric } from '../support/agent.js';
 

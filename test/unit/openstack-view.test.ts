@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attributeConnection, classifyQueue } from '../../src/openstack/classify.js';
-import {
-  consumersByQueue,
-  diagnoseHostQueue,
-  hostOfServer,
-  openstackView,
-  sameHost,
-} from '../../src/openstack/view.js';
+import { hostOfServer, sameHost } from '../../src/openstack/index.js';
+import { consumersByQueue, diagnoseHostQueue, openstackView } from '../../src/snapshot/index.js';
 import { queueKey } from '../../src/snapshot/rates.js';
 import type { ConnectionInfo, ConsumerInfo, QueueInfo, Snapshot } from '../../src/snapshot/types.js';
 
@@ -68,7 +63,7 @@ function consumer(q: string, c: ConnectionInfo): ConsumerInfo {
   return { queue: q, vhost: '/', connection: c.name, ackRequired: true, prefetch: 0 };
 }
 
-function snapshot(queues: QueueInfo[], connections: ConnectionInfo[], consumers: ConsumerInfo[] = []): Snapshot {
+function snapshot(queues: readonly QueueInfo[], connections: readonly ConnectionInfo[], consumers: readonly ConsumerInfo[] = []): Snapshot {
   return {
     target: 't',
     url: 'http://x',

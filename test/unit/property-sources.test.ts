@@ -10,15 +10,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { renderMetrics } from '../../src/metrics/render.js';
-import { buildTopicTable, openstackView } from '../../src/openstack/index.js';
+import { buildTopicTable } from '../../src/openstack/index.js';
+import { pollCluster, type PollStatus } from '../../src/poll/index.js';
 import { buildReport, renderReport, REPORT_FORMATS } from '../../src/report/index.js';
 import { catalogue } from '../../src/rules/catalogue.js';
 import { evaluateAll } from '../../src/rules/evaluate.js';
 import { emptyLearned, learn } from '../../src/rules/learn.js';
 import { thresholdLookup } from '../../src/rules/thresholds.js';
-import type { PollStatus } from '../../src/snapshot/poller.js';
-import type { Snapshot } from '../../src/snapshot/types.js';
-import { collect, initialCollectorState } from '../../src/sources/collect.js';
+import { openstackView, type Snapshot } from '../../src/snapshot/index.js';
+import { initialCollectorState } from '../../src/sources/collect.js';
 import { createHttpClient, SourceError, type HttpClient } from '../../src/sources/http.js';
 import * as parse from '../../src/sources/parse.js';
 import { parseDetailed } from '../../src/sources/prometheus.js';
@@ -182,10 +182,10 @@ describe('a whole poll, and everything downstream, under random answers', () => 
         let snapshot: Snapshot;
         let second: Snapshot;
         try {
-          const first = await collect(cfg, http, initialCollectorState(), { topics, openstack: { topics: [], hosts: {} }, now: () => 1_700_000_000_000 });
+          const first = await pollCluster(cfg, http, initialCollectorState(), { topics, openstack: { topics: [], hosts: {} }, now: () => 1_700_000_000_000 });
           snapshot = first.snapshot;
           // A second poll 30 s later with the same answers: rates and history paths run too.
-          second = (await collect(cfg, http, first.state, { topics, openstack: { topics: [], hosts: {} }, now: () => 1_700_000_030_000 })).snapshot;
+          second = (await pollCluster(cfg, http, first.state, { topics, openstack: { topics: [], hosts: {} }, now: () => 1_700_000_030_000 })).snapshot;
         } catch (err) {
           expectClearSourceError(err);
           return;

@@ -2,7 +2,7 @@
 // node, a compute host whose per-host queue lost its consumer, an unconsumed
 // notification queue, a conductor backlog, blocked connections.
 import type { Finding } from '../../src/rules/types.js';
-import type { OpenStackView } from '../../src/openstack/types.js';
+import type { OpenStackView } from '../../src/snapshot/index.js';
 import type { QueueInfo, Snapshot } from '../../src/snapshot/types.js';
 import { later, makeConnection, makeNode, makeQueue, makeSnapshot, makeTotals } from '../support/snapshot.js';
 import type { ClusterInput } from '../../src/report/model.js';

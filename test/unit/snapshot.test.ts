@@ -1,15 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { buildTopicTable } from '../../src/openstack/index.js';
-import { appendHistory } from '../../src/snapshot/history.js';
-import { startPoller } from '../../src/snapshot/poller.js';
-import { baselineFor, queueRates, totalRates } from '../../src/snapshot/rates.js';
-import { createHttpClient } from '../../src/sources/http.js';
+import { appendHistory, createPollState, startPoller, warningsToLog } from '../../src/poll/index.js';
+import { baselineFor, queueRates, totalRates } from '../../src/snapshot/index.js';
+import { SourceError, type HttpClient } from '../../src/sources/index.js';
+import { FakeClock } from '../support/clock.js';
+import { FIXTURES, ROUTES } from '../support/fake-api.js';
 import { later, makeQueue, makeSnapshot, makeTotals } from '../support/snapshot.js';
 
 describe('history', () => {
@@ -65,54 +64,53 @@ describe('rates', () => {
 });
 
 describe('poller', () => {
-  let server: Server | undefined;
-  afterEach(async () => {
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    server = undefined;
-  });
+  const body = (p: string) => readFileSync(join(FIXTURES, p), 'utf8');
 
-  const FIX = join(import.meta.dirname, '../fixtures/rabbitmq-3.10.8');
-  const body = (p: string) => readFileSync(join(FIX, p), 'utf8');
-
-  /** A fake management API whose answers take `delayMs`, counting the requests it serves. */
-  async function fakeApi(delayMs: () => number, fail = () => false): Promise<{ url: string; requests: () => number }> {
-    let n = 0;
-    server = createServer((req, res) => {
-      n++;
-      setTimeout(() => {
-        if (fail()) {
-          res.writeHead(503).end('{"error":"unavailable"}');
-          return;
-        }
-        const path = req.url!.split('?')[0]!;
-        const file = { '/api/overview': 'overview.json', '/api/nodes': 'nodes.json', '/api/queues': 'queues-full.json', '/api/connections': 'connections.json', '/api/consumers': 'consumers.json', '/api/channels': 'channels.json', '/api/exchanges': 'exchanges.json', '/api/vhosts': 'vhosts.json', '/api/users': 'users.json', '/api/policies': 'policies.json' }[path];
-        if (!file) return res.writeHead(404).end();
-        res.writeHead(200, { 'content-type': 'application/json' }).end(body(file));
-      }, delayMs());
-    });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-    return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, requests: () => n };
+  /**
+   * A management API on the fake clock: each answer takes `delayMs` of clock time, and a
+   * poll makes two rounds of requests (overview and nodes, then the rest at once).
+   */
+  function fakeApi(clock: FakeClock, delayMs: number, fail = () => false): HttpClient {
+    const counter = { requests: 0, bytes: 0 };
+    return {
+      lifetime: counter,
+      close: async () => undefined,
+      getText: async () => {
+        throw new SourceError('http', 'no plugin here', 404);
+      },
+      getJson: async (url, c, opts) => {
+        c.requests++;
+        // Like the real client, a stopped poller's requests end at once.
+        await Promise.race([
+          clock.delay(delayMs),
+          new Promise((_, reject) => opts?.signal?.addEventListener('abort', () => reject(new SourceError('unreachable', 'aborted')))),
+        ]);
+        const path = new URL(url).pathname;
+        if (fail()) throw new SourceError('http', `${path} answered HTTP 503 (unavailable)`, 503);
+        const file = ROUTES[path];
+        if (!file) throw new SourceError('http', `${path} answered HTTP 404`, 404);
+        return JSON.parse(body(file)) as unknown;
+      },
+    };
   }
 
-  function poller(url: string, interval: string) {
-    const cfg = loadConfig({ url, interval }, {}).clusters[0]!;
+  function poller(clock: FakeClock, http: HttpClient, interval: string) {
+    const cfg = loadConfig({ url: 'http://broker.invalid:15672', interval }, {}).clusters[0]!;
     const c = { ...cfg, queueSource: 'management' as const };
-    const http = createHttpClient({ user: 'guest', password: 'guest', timeoutMs: 5000, maxBodyBytes: 1e6 });
     const polls: Array<{ start: number; end: number }> = [];
     const p = startPoller({
-      cluster: c, http, topics: buildTopicTable([]), openstack: { topics: [], hosts: {} }, log: pino({ level: 'silent' }),
+      cluster: c, http, topics: buildTopicTable([]), openstack: { topics: [], hosts: {} }, log: pino({ level: 'silent' }), clock,
       onPoll: (st) => { if (st.latest) polls.push({ start: st.latest.poll.startedAt, end: st.latest.poll.startedAt + st.latest.poll.durationMs }); },
     });
-    return { p, http, polls };
+    return { p, polls };
   }
 
   it('never overlaps polls: ticks that find a poll running are skipped and counted', async () => {
-    // A poll makes ~10 requests over two sockets: at 150 ms an answer it takes ~750 ms, far over the 100 ms interval.
-    const api = await fakeApi(() => 150);
-    const { p, http, polls } = poller(api.url, '100ms');
-    await new Promise((r) => setTimeout(r, 2500));
+    // Two rounds of 375 ms answers: a poll takes 750 ms, far over the 100 ms interval.
+    const clock = new FakeClock();
+    const { p, polls } = poller(clock, fakeApi(clock, 375), '100ms');
+    await clock.advance(2500);
     await p.stop();
-    await http.close();
     const st = p.status();
     expect(st.lastError).toBeNull();
     expect(st.skipped).toBeGreaterThanOrEqual(5);
@@ -126,19 +124,53 @@ describe('poller', () => {
 
   it('backs off after failures and recovers on its own', async () => {
     let failing = true;
-    const api = await fakeApi(() => 0, () => failing);
-    const { p, http } = poller(api.url, '300ms');
-    await new Promise((r) => setTimeout(r, 2000));
+    const clock = new FakeClock();
+    const { p } = poller(clock, fakeApi(clock, 0, () => failing), '300ms');
+    await clock.advance(2000);
     const st = p.status();
     // A fixed 300 ms cadence would make ~7 attempts in 2 s; backoff (1 s, then capped at 4 intervals) makes 2.
     expect(st.errors).toBeGreaterThanOrEqual(1);
     expect(st.errors).toBeLessThanOrEqual(2);
     expect(st.lastError).toMatch(/HTTP 503/);
     failing = false;
-    for (let i = 0; i < 30 && p.status().lastError !== null; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 30 && p.status().lastError !== null; i++) await clock.advance(100);
     expect(p.status().lastError).toBeNull();
     expect(p.status().latest).not.toBeNull();
     await p.stop();
-    await http.close();
+  });
+});
+
+describe('poll state', () => {
+  const withWarnings = (warnings: string[], inventoryRefreshed: boolean) => {
+    const s = makeSnapshot();
+    return makeSnapshot({ poll: { ...s.poll, warnings, inventoryRefreshed } });
+  };
+
+  it('logs a warning once while it lasts, and again when it comes back after a full poll without it', () => {
+    const state = createPollState();
+    const denied = 'user "monitor" may not read /api/users (HTTP 403)';
+    expect(warningsToLog(state, withWarnings([denied], true))).toEqual([denied]);
+    expect(warningsToLog(state, withWarnings([denied], true))).toEqual([]);
+    // A poll that did not ask /api/users forgets nothing.
+    expect(warningsToLog(state, withWarnings([], false))).toEqual([]);
+    expect(warningsToLog(state, withWarnings([denied], true))).toEqual([]);
+    // A full poll without it: forgotten, so its return is logged.
+    expect(warningsToLog(state, withWarnings([], true))).toEqual([]);
+    expect(state.warned.size).toBe(0);
+    expect(warningsToLog(state, withWarnings([denied], true))).toEqual([denied]);
+  });
+
+  it('keeps rates per cluster: two clusters polled in turn do not evict each other', () => {
+    const a = createPollState();
+    const b = createPollState();
+    const q = (n: number) => [makeQueue({ name: 'q', messages: n, counters: { published: n, delivered: 0, acked: 0, redelivered: 0 } })];
+    const a0 = makeSnapshot({ target: 'a', queues: q(0) });
+    const a1 = later(a0, 10, { queues: q(100) });
+    const b0 = makeSnapshot({ target: 'b', queues: q(0) });
+    const b1 = later(b0, 10, { queues: q(50) });
+    const ra = a.rates.queueRates(a0, a1);
+    expect(b.rates.queueRates(b0, b1).get('/\u0000q')!.publish).toBe(5);
+    expect(a.rates.queueRates(a0, a1)).toBe(ra);
+    expect(ra.get('/\u0000q')!.publish).toBe(10);
   });
 });

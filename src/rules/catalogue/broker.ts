@@ -1,6 +1,6 @@
 // Broker health: nodes, partitions, resource alarms, versions, policies, users.
 // Remedies come from the troubleshooting catalogue (reference B6–B9, B13, B14).
-import type { NodeInfo } from '../../snapshot/types.js';
+import type { NodeInfo } from '../../snapshot/index.js';
 import type { Finding, RuleContext } from '../types.js';
 import {
   clusterSubject,

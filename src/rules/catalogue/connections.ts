@@ -1,6 +1,6 @@
 // Connection and channel rules. Remedies: reference B5, B7, B10, B11.
-import { totalRates } from '../../snapshot/rates.js';
-import type { ConnectionInfo } from '../../snapshot/types.js';
+import { totalRates } from '../../snapshot/index.js';
+import type { ConnectionInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import { CONNECTIONS_KEY } from '../learn.js';
 import { clusterSubject, defineRule, fmtInt, fmtRate, fmtSeconds, listSome, windowBase } from '../helpers.js';

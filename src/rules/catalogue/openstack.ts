@@ -1,8 +1,8 @@
 // OpenStack rules: queue roles come from oslo.messaging naming (the collector fills
 // `role`). Remedies: reference B1–B4, B10, B12.
-import { expectedBinary, PER_PROCESS_TOPICS } from '../../openstack/topics.js';
-import { diagnoseHostQueue } from '../../openstack/view.js';
-import type { QueueInfo } from '../../snapshot/types.js';
+import { expectedBinary, PER_PROCESS_TOPICS } from '../../openstack/index.js';
+import { diagnoseHostQueue } from '../../snapshot/index.js';
+import type { QueueInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import { serviceConnectionCounts } from '../learn.js';
 import {

@@ -1,6 +1,6 @@
 // Queue rules that apply to any RabbitMQ user, plus quorum replication and unroutable
 // messages. Remedies: reference B1, B4, B12–B14.
-import type { OpenStackKind, QueueInfo } from '../../snapshot/types.js';
+import type { OpenStackKind, QueueInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import {
   clusterSubject,

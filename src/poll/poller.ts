@@ -1,24 +1,36 @@
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
 import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
 import type { TopicTable } from '../openstack/index.js';
-import { collect, initialCollectorState, type CollectorState } from '../sources/collect.js';
-import type { HttpClient } from '../sources/http.js';
+import type { RatesMemo, Snapshot } from '../snapshot/index.js';
+import type { HttpClient } from '../sources/index.js';
 import { appendHistory } from './history.js';
-import type { Snapshot } from './types.js';
+import { pollCluster } from './snapshot.js';
+import { createPollState, warningsToLog } from './state.js';
 
-/** The poller's view of one cluster, read by metrics, rules, /healthz and /report. */
+/** The poller's view of one cluster, read by the daemon for rules, metrics, /healthz and /report. */
 export interface PollStatus {
-  latest: Snapshot | null;
-  history: readonly Snapshot[];
-  lastAttemptAt: number | null;
-  lastSuccessAt: number | null;
+  readonly latest: Snapshot | null;
+  readonly history: readonly Snapshot[];
+  readonly lastAttemptAt: number | null;
+  readonly lastSuccessAt: number | null;
   /** The last poll's error, null after a success. Already a safe one-liner (no password). */
-  lastError: string | null;
-  consecutiveFailures: number;
-  skipped: number;
-  errors: number;
+  readonly lastError: string | null;
+  readonly consecutiveFailures: number;
+  readonly skipped: number;
+  readonly errors: number;
   /** The broker's cluster name once known, else the configured name. */
-  clusterLabel: string;
+  readonly clusterLabel: string;
+}
+
+type MutableStatus = { -readonly [K in keyof PollStatus]: PollStatus[K] };
+
+export interface Poller {
+  status(): PollStatus;
+  /** This cluster's rates memo: rules and the render of one poll share its pairs. */
+  readonly rates: RatesMemo;
+  stop(): Promise<void>;
+  pollNow(): Promise<void>;
 }
 
 export interface PollerOptions {
@@ -29,7 +41,8 @@ export interface PollerOptions {
   log: Logger;
   /** Called after every attempt, successful or not. */
   onPoll: (status: PollStatus) => void;
-  now?: () => number;
+  /** Time and timers; tests pass one they advance by hand. */
+  clock?: Clock;
 }
 
 /** A poll error without URL paths: the same fault reads the same whichever request met it first. */
@@ -42,18 +55,17 @@ export function errorKey(message: string): string {
  * poll is still running is skipped and counted, never queued. After a failure
  * the next attempt backs off exponentially up to four intervals (at most 5 min).
  */
-export function startPoller(o: PollerOptions): { status: () => PollStatus; stop: () => Promise<void>; pollNow: () => Promise<void> } {
-  const now = o.now ?? Date.now;
+export function startPoller(o: PollerOptions): Poller {
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
   const interval = o.cluster.interval;
   const maxBackoff = Math.max(interval, Math.min(4 * interval, 300_000));
-  let collector: CollectorState = initialCollectorState();
+  const state = createPollState();
   let running: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: unknown = null;
   let stopped = false;
   const abort = new AbortController();
-  // Non-fatal problems (a 403 on /api/users for a monitoring user) are logged once, not every poll.
-  const warned = new Set<string>();
-  const status: PollStatus = {
+  const status: MutableStatus = {
     latest: null,
     history: [],
     lastAttemptAt: null,
@@ -68,16 +80,12 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
   async function pollOnce(): Promise<void> {
     status.lastAttemptAt = now();
     try {
-      const r = await collect(o.cluster, o.http, collector, { topics: o.topics, openstack: o.openstack, now, signal: abort.signal });
-      collector = r.state;
+      const r = await pollCluster(o.cluster, o.http, state.collector, { topics: o.topics, openstack: o.openstack, now, signal: abort.signal });
+      state.collector = r.state;
       if (status.consecutiveFailures > 0) {
         o.log.info({ cluster: o.cluster.name, failures: status.consecutiveFailures }, 'broker answers again');
       }
-      for (const w of r.snapshot.poll.warnings) {
-        if (warned.has(w)) continue;
-        warned.add(w);
-        o.log.warn({ cluster: o.cluster.name }, w);
-      }
+      for (const w of warningsToLog(state, r.snapshot)) o.log.warn({ cluster: o.cluster.name }, w);
       status.latest = r.snapshot;
       status.history = appendHistory(status.history, r.snapshot);
       status.lastSuccessAt = now();
@@ -99,8 +107,7 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
 
   function schedule(delay: number): void {
     if (stopped) return;
-    timer = setTimeout(tick, delay);
-    timer.unref?.();
+    timer = clock.setTimeout(tick, delay);
   }
 
   function tick(): void {
@@ -116,7 +123,7 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
     });
     void running.then(() => {
       if (status.consecutiveFailures === 0) return;
-      if (timer) clearTimeout(timer);
+      if (timer !== null) clock.clearTimeout(timer);
       schedule(Math.min(1000 * 2 ** (status.consecutiveFailures - 1), maxBackoff));
     });
   }
@@ -124,6 +131,7 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
   tick();
   return {
     status: () => status,
+    rates: state.rates,
     pollNow: async () => {
       if (running) return running;
       running = pollOnce().finally(() => {
@@ -133,7 +141,7 @@ export function startPoller(o: PollerOptions): { status: () => PollStatus; stop:
     },
     stop: async () => {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      if (timer !== null) clock.clearTimeout(timer);
       abort.abort();
       await running?.catch(() => undefined);
     },

@@ -1,42 +1,61 @@
 // The OpenStack picture of one Snapshot (queues and connections already carry `role`):
 // per-service totals, per-host RPC queues, connections per service and host, orphans.
-// Plus the consumer -> connection join that says who consumes a queue (reference B3).
+// Plus the consumer -> connection join that says who consumes a queue.
+// It reads Snapshots, so it lives in the snapshot stage as a derived view; the naming
+// rules it applies (topics, hosts) are src/openstack's.
 
-import { queueKey } from '../snapshot/rates.js';
-import type { ConnectionInfo, ConsumerInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/types.js';
-import { isAddress } from './classify.js';
-import { DEFAULT_TOPIC_TABLE, PER_PROCESS_TOPICS, expectedBinary, type TopicTable } from './topics.js';
-import type { HostQueue, OpenStackView, ServiceSummary } from './types.js';
+import {
+  DEFAULT_TOPIC_TABLE,
+  PER_PROCESS_TOPICS,
+  expectedBinary,
+  hostOfServer,
+  isAddress,
+  type OpenStackKind,
+  type TopicTable,
+} from '../openstack/index.js';
+import { queueKey } from '../sources/index.js';
+import type { ConnectionInfo, ConsumerInfo, QueueInfo, Snapshot } from './types.js';
 
-/**
- * The host a per-host queue's server part names: cinder's `host@backend` (and `#pool`) is
- * the host `host`.
- */
-export function hostOfServer(server: string): string {
-  let end = server.length;
-  const at = server.indexOf('@');
-  if (at > 0) end = at;
-  const hash = server.indexOf('#');
-  if (hash > 0 && hash < end) end = hash;
-  return server.slice(0, end);
+/** The OpenStack picture derived from one Snapshot: what metrics, rules and the report show. */
+export interface OpenStackView {
+  services: ServiceSummary[];
+  /** Every per-host RPC queue (`compute.cmp-01`), consumed or not. */
+  hostQueues: HostQueue[];
+  /** Connections counted per service and host. */
+  connections: Array<{ service: string; host: string; count: number }>;
+  /**
+   * Per-process queues with no consumer: reply_, `<topic>_fanout_<unique>` (not stream
+   * fanouts, which are shared), and `perProcess`: heat's `heat-engine-listener.<engine_id>` /
+   * `engine_worker.<engine_id>`, which never expire and are left behind by every restart.
+   * `withoutExpiry`: those of them with neither x-expires nor a policy `expires`.
+   */
+  orphans: { reply: number; fanout: number; perProcess: number; withoutExpiry: number };
+  /** Queues per service and kind, for the rabbitmq_openstack_{queues,messages,consumers} families. */
+  byKind: Array<{ service: string; kind: OpenStackKind; queues: number; messages: number; consumers: number }>;
 }
 
-/**
- * Whether two host names mean the same machine: equal ignoring case and a cinder backend, or
- * one is the short name of the other (`cmp-02` vs `cmp-02.dc1.example.com`). Addresses only
- * match exactly.
- */
-export function sameHost(a: string, b: string): boolean {
-  const x = hostOfServer(a).toLowerCase();
-  const y = hostOfServer(b).toLowerCase();
-  if (x === y) return x !== '';
-  if (x === '' || y === '' || isAddress(x) || isAddress(y)) return false;
-  const xs = x.indexOf('.');
-  const ys = y.indexOf('.');
-  if (xs < 0 && ys > 0) return y.slice(0, ys) === x;
-  if (ys < 0 && xs > 0) return x.slice(0, xs) === y;
-  return false;
+export interface ServiceSummary {
+  service: string;
+  queues: number;
+  messages: number;
+  consumers: number;
+  connections: number;
+  /** Hosts seen for this service, from per-host queues and connections, sorted. */
+  hosts: string[];
 }
+
+export interface HostQueue {
+  service: string;
+  topic: string;
+  host: string;
+  queue: string;
+  vhost: string;
+  consumers: number;
+  messages: number;
+  ready: number;
+  idleSince: number | null;
+}
+
 
 // sameHost as map lookups. Pairwise sameHost over every host (or every connection per
 // host queue) is quadratic: at 50k queues that is ~10^8 calls and seconds of CPU per poll.
@@ -296,7 +315,7 @@ export interface QueueConsumer {
 }
 
 /**
- * Consumers per queue (key: `queueKey` from snapshot/rates), each joined to its connection
+ * Consumers per queue (key: `queueKey` from src/sources/types.ts), each joined to its connection
  * by the broker's connection name, which carries the oslo role (service, binary, pid, host).
  */
 export function consumersByQueue(snapshot: Snapshot): Map<string, QueueConsumer[]> {
@@ -314,7 +333,7 @@ export function consumersByQueue(snapshot: Snapshot): Map<string, QueueConsumer[
 }
 
 /**
- * Why a per-host RPC queue has no consumer (reference B3):
+ * Why a per-host RPC queue has no consumer:
  * - `consumed`: it has one;
  * - `lost-subscription`: the serving process still holds connections from that host but
  *   consumes nothing (consumer cancel, failover): restart it;

@@ -1,4 +1,4 @@
-import type { Snapshot } from './types.js';
+import type { Snapshot } from '../snapshot/index.js';
 
 /** How far back rules look (queue-growing, rpc-backlog: 5 min), plus slack. */
 export const HISTORY_WINDOW_MS = 6 * 60_000;

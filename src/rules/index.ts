@@ -1,0 +1,29 @@
+// Public surface of the rules stage: the catalogue, its evaluation over Snapshots, the
+// alert state machine, what the engine learns, thresholds and the generated PromQL.
+export type {
+  Finding,
+  LearnedState,
+  Rule,
+  RuleContext,
+  Severity,
+  Subject,
+  SubjectKind,
+  ThresholdLookup,
+  Thresholds,
+} from './types.js';
+export { catalogue, ruleById, stripUserinfo, unreachableFinding, UNREACHABLE_RULE_ID } from './catalogue.js';
+export { evaluateAll, evaluateRules, evaluationSteps, compareFindings, type Evaluation, type RuleError } from './evaluate.js';
+export {
+  activeAlerts,
+  alertFingerprint,
+  alertLabels,
+  emptyAlertState,
+  stepAlerts,
+  type Alert,
+  type AlertChange,
+  type AlertState,
+  type StepOptions,
+} from './alerts.js';
+export { emptyLearned, learn } from './learn.js';
+export { checkRulesConfig, thresholdLookup } from './thresholds.js';
+export { renderAlertReference, renderPrometheusRules } from './promql.js';

@@ -1,0 +1,44 @@
+// Public surface of the snapshot stage: the immutable Snapshot built from a Reading and
+// its classification, and what is derived from Snapshots alone (rates, the OpenStack view).
+export type {
+  BrokerInfo,
+  ChannelGroup,
+  ConnectionInfo,
+  ConnectionRole,
+  ConsumerInfo,
+  ExchangeInfo,
+  NodeInfo,
+  OpenStackKind,
+  PolicyInfo,
+  PollStats,
+  QueueCounters,
+  QueueInfo,
+  QueueRole,
+  Snapshot,
+  Totals,
+  UserInfo,
+  VhostInfo,
+} from './types.js';
+export { buildSnapshot } from './build.js';
+export {
+  baselineFor,
+  createRatesMemo,
+  queueIndex,
+  queueKey,
+  queueRates,
+  totalRates,
+  type QueueRates,
+  type RatesMemo,
+  type TotalRates,
+} from './rates.js';
+export {
+  consumersByQueue,
+  diagnoseHostQueue,
+  openstackView,
+  type HostQueue,
+  type HostQueueDiagnosis,
+  type HostQueueVerdict,
+  type OpenStackView,
+  type QueueConsumer,
+  type ServiceSummary,
+} from './openstack-view.js';

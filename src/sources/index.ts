@@ -1,0 +1,47 @@
+// Public surface of the sources stage: what the broker says, typed and unclassified.
+export {
+  collect,
+  defaultPluginUrl,
+  initialCollectorState,
+  type CollectContext,
+  type CollectorState,
+  type Inventory,
+  type QueueListing,
+} from './collect.js';
+export {
+  createHttpClient,
+  describeUrl,
+  formatBytes,
+  SourceError,
+  type HttpClient,
+  type HttpTargetOptions,
+  type RequestCounter,
+} from './http.js';
+export { DETAILED_PATH, parseDetailed, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
+export {
+  parseConnections,
+  parseConsumers,
+  parseExchanges,
+  parseNodes,
+  parseOverview,
+  parsePolicies,
+  parseQueues,
+  parseUsers,
+  parseVhosts,
+} from './parse.js';
+export {
+  queueKey,
+  type BrokerInfo,
+  type ConsumerInfo,
+  type ExchangeInfo,
+  type NodeInfo,
+  type PolicyInfo,
+  type PollStats,
+  type QueueCounters,
+  type RawConnection,
+  type RawQueue,
+  type Reading,
+  type Totals,
+  type UserInfo,
+  type VhostInfo,
+} from './types.js';
