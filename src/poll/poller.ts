@@ -8,7 +8,7 @@ import { appendHistory } from './history.js';
 import { pollCluster } from './snapshot.js';
 import { createPollState, warningsToLog } from './state.js';
 
-/** The poller's view of one cluster, read by the daemon for rules, metrics, /healthz and /report. */
+/** The poller's view of one cluster (a copy: it does not change under its reader), read by the daemon for rules, metrics, /healthz and /report. */
 export interface PollStatus {
   readonly latest: Snapshot | null;
   readonly history: readonly Snapshot[];
@@ -102,7 +102,7 @@ export function startPoller(o: PollerOptions): Poller {
       status.consecutiveFailures++;
       status.errors++;
     }
-    if (!stopped) o.onPoll(status);
+    if (!stopped) o.onPoll({ ...status });
   }
 
   function schedule(delay: number): void {
@@ -130,7 +130,7 @@ export function startPoller(o: PollerOptions): Poller {
 
   tick();
   return {
-    status: () => status,
+    status: () => ({ ...status }),
     rates: state.rates,
     pollNow: async () => {
       if (running) return running;

@@ -18,42 +18,42 @@ import type { ConnectionInfo, ConsumerInfo, QueueInfo, Snapshot } from './types.
 
 /** The OpenStack picture derived from one Snapshot: what metrics, rules and the report show. */
 export interface OpenStackView {
-  services: ServiceSummary[];
+  readonly services: readonly ServiceSummary[];
   /** Every per-host RPC queue (`compute.cmp-01`), consumed or not. */
-  hostQueues: HostQueue[];
+  readonly hostQueues: readonly HostQueue[];
   /** Connections counted per service and host. */
-  connections: Array<{ service: string; host: string; count: number }>;
+  readonly connections: ReadonlyArray<Readonly<{ service: string; host: string; count: number }>>;
   /**
    * Per-process queues with no consumer: reply_, `<topic>_fanout_<unique>` (not stream
    * fanouts, which are shared), and `perProcess`: heat's `heat-engine-listener.<engine_id>` /
    * `engine_worker.<engine_id>`, which never expire and are left behind by every restart.
    * `withoutExpiry`: those of them with neither x-expires nor a policy `expires`.
    */
-  orphans: { reply: number; fanout: number; perProcess: number; withoutExpiry: number };
+  readonly orphans: Readonly<{ reply: number; fanout: number; perProcess: number; withoutExpiry: number }>;
   /** Queues per service and kind, for the rabbitmq_openstack_{queues,messages,consumers} families. */
-  byKind: Array<{ service: string; kind: OpenStackKind; queues: number; messages: number; consumers: number }>;
+  readonly byKind: ReadonlyArray<Readonly<{ service: string; kind: OpenStackKind; queues: number; messages: number; consumers: number }>>;
 }
 
 export interface ServiceSummary {
-  service: string;
-  queues: number;
-  messages: number;
-  consumers: number;
-  connections: number;
+  readonly service: string;
+  readonly queues: number;
+  readonly messages: number;
+  readonly consumers: number;
+  readonly connections: number;
   /** Hosts seen for this service, from per-host queues and connections, sorted. */
-  hosts: string[];
+  readonly hosts: readonly string[];
 }
 
 export interface HostQueue {
-  service: string;
-  topic: string;
-  host: string;
-  queue: string;
-  vhost: string;
-  consumers: number;
-  messages: number;
-  ready: number;
-  idleSince: number | null;
+  readonly service: string;
+  readonly topic: string;
+  readonly host: string;
+  readonly queue: string;
+  readonly vhost: string;
+  readonly consumers: number;
+  readonly messages: number;
+  readonly ready: number;
+  readonly idleSince: number | null;
 }
 
 
@@ -309,9 +309,9 @@ function cmp(a: string, b: string): number {
 // Who consumes what
 
 export interface QueueConsumer {
-  consumer: ConsumerInfo;
+  readonly consumer: ConsumerInfo;
   /** The connection holding the consumer; undefined when the connection list did not have it. */
-  connection: ConnectionInfo | undefined;
+  readonly connection: ConnectionInfo | undefined;
 }
 
 /**
@@ -345,15 +345,15 @@ export function consumersByQueue(snapshot: Snapshot): Map<string, QueueConsumer[
 export type HostQueueVerdict = 'consumed' | 'lost-subscription' | 'process-gone' | 'unattributed';
 
 export interface HostQueueDiagnosis {
-  verdict: HostQueueVerdict;
+  readonly verdict: HostQueueVerdict;
   /** The process expected on that host (`nova-compute`), '' when the topic has no single one. */
-  binary: string;
+  readonly binary: string;
   /** The host the queue names (cinder's backend stripped). */
-  host: string;
+  readonly host: string;
   /** Connections of the serving process (or service, when no binary is known) from that host. */
-  serviceConnections: ConnectionInfo[];
+  readonly serviceConnections: readonly ConnectionInfo[];
   /** Connections of anything from that host. 0 with the host mapped: host or network down? */
-  hostConnections: number;
+  readonly hostConnections: number;
 }
 
 export function diagnoseHostQueue(
