@@ -14,10 +14,9 @@ import {
   parseQueues,
   parseUsers,
   parseVhosts,
-  type RawQueue,
 } from './parse.js';
 import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
-import { queueKey, type ConsumerInfo, type PolicyInfo, type Reading, type UserInfo } from './types.js';
+import { queueKey, type ConsumerInfo, type PolicyInfo, type RawQueue, type Reading, type UserInfo } from './types.js';
 
 const QUEUE_COLUMNS = [
   'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
