@@ -11,7 +11,7 @@ import { appendHistory } from '../../src/snapshot/history.js';
 import type { ConnectionInfo, NodeInfo, OpenStackKind, QueueInfo, Snapshot } from '../../src/snapshot/types.js';
 import type { Finding, Rule, Severity } from '../../src/rules/types.js';
 import { makeConnection, makeNode, makeQueue, makeSnapshot, makeTotals } from '../support/snapshot.js';
-import type { PromtoolCase } from './cases.js';
+import { Q, sel, steps, type PromtoolCase } from './cases.js';
 
 // ---- series ---------------------------------------------------------------------------
 
@@ -455,3 +455,40 @@ export function renderDifferentialFile(cases: readonly PromtoolCase[], ruleFile:
     stringify({ rule_files: [ruleFile], evaluation_interval: '1m', tests }, { lineWidth: 0 })
   );
 }
+
+// ---- cases only the differential test needs -------------------------------------------------
+
+/** Evals that name the rules to compare at each time; their `firing` is not read (the checks say it). */
+function compareAt(times: readonly number[], rules: readonly string[]): PromtoolCase['evals'] {
+  return times.flatMap((at) => rules.map((alert) => ({ at, alert, firing: [] })));
+}
+
+/**
+ * Which rule owns a queue's symptom by its OpenStack kind: one queue of every kind, with
+ * a backlog and unacknowledged messages, first without a consumer and then with one. The
+ * generic queue rules and the OpenStack rules must split them the same way in both forms.
+ */
+export const DIFFERENTIAL_CASES: PromtoolCase[] = [
+  {
+    name: 'queue ownership by OpenStack kind, without and then with a consumer',
+    series: (
+      [
+        ['plain', 'other', ''],
+        ['conductor', 'rpc_topic', 'nova'],
+        ['compute.cmp-01', 'rpc_host', 'nova'],
+        ['notifications.info', 'notification', 'nova'],
+        ['reply_0a1b2c', 'reply', ''],
+        ['scheduler_fanout_0a1b2c', 'fanout', 'nova'],
+      ] as const
+    ).flatMap(([queue, kind, service]): PromtoolCase['series'] => [
+      [sel('rabbitmq_queue_messages', Q(queue, kind, service)), steps([3500, 21])],
+      [sel('rabbitmq_queue_messages_ready', Q(queue, kind, service)), steps([2000, 21])],
+      [sel('rabbitmq_queue_messages_unacknowledged', Q(queue, kind, service)), steps([1500, 21])],
+      [sel('rabbitmq_queue_consumers', Q(queue, kind, service)), steps([0, 12], [1, 9])],
+    ]),
+    evals: compareAt(
+      [1, 4, 8, 14, 19],
+      ['queue-backlog', 'queue-no-consumer', 'unacked-high', 'openstack-rpc-backlog', 'openstack-rpc-unacked', 'openstack-notifications-unconsumed'],
+    ),
+  },
+];

@@ -12,11 +12,11 @@ import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../src/rules/catalogue.js';
 import { renderPrometheusRules } from '../../src/rules/promql.js';
 import { PROMTOOL_FILES } from '../promtool/cases.js';
-import { comparisons, renderDifferentialFile } from '../promtool/differential.js';
+import { comparisons, DIFFERENTIAL_CASES, renderDifferentialFile } from '../promtool/differential.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
-const CASES = Object.values(PROMTOOL_FILES).flat();
+const CASES = [...Object.values(PROMTOOL_FILES).flat(), ...DIFFERENTIAL_CASES];
 
 describe('differential: each rule\'s check and its PromQL form fire alike', { timeout: 180_000 }, () => {
   const compared = comparisons(CASES);
