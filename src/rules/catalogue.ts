@@ -1,4 +1,4 @@
-// The rule catalogue: every rule of DESIGN.md's two tables, in their order. Ids are a
+// The rule catalogue: every rule, broker health first and OpenStack last. Ids are a
 // stable contract (config, alert labels, `warren check --rule`, alerts/ rule files).
 import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';

@@ -3,7 +3,7 @@
 // trends, formatting). Everything here is pure.
 import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/index.js';
 import { baselineFor, queueIndex, queueKey, queueRates, type QueueRates } from '../snapshot/index.js';
-import type { Finding, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
+import type { Finding, PromqlAlert, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
 
 export type Scope = { vhost?: string; queue?: string; service?: string };
 
@@ -25,7 +25,7 @@ export interface FindingExtra {
   labels?: Record<string, string>;
 }
 
-export interface RuleSpec<K extends string> {
+interface RuleData<K extends string> {
   id: string;
   severity: Severity;
   forSeconds: number;
@@ -34,6 +34,28 @@ export interface RuleSpec<K extends string> {
   defaults: Record<K, number>;
   check(kit: RuleKit<K>): Finding[];
 }
+
+/**
+ * A rule says itself in PromQL beside its check, as a function of its thresholds (one
+ * entry per severity when it escalates), or says why it cannot. The facts both forms
+ * need (which queue kinds a rule owns, which topics are critical) are one constant that
+ * the check reads and the PromQL is built from.
+ */
+type RulePromql<K extends string> =
+  | {
+      promql: (t: Readonly<Record<K, number>>) => readonly PromqlAlert[];
+      /** What the PromQL form leaves out, when it is not the whole rule. */
+      partlyInPromql?: string;
+      notInPromql?: never;
+    }
+  | {
+      /** Why PromQL over warren's metrics cannot say this rule. */
+      notInPromql: string;
+      promql?: never;
+      partlyInPromql?: never;
+    };
+
+export type RuleSpec<K extends string> = RuleData<K> & RulePromql<K>;
 
 /** A rule is data plus one small function; this fills in the plumbing every rule shares. */
 export function defineRule<K extends string>(spec: RuleSpec<K>): Rule {
@@ -69,6 +91,10 @@ export function defineRule<K extends string>(spec: RuleSpec<K>): Rule {
       return spec.check(kit);
     },
   };
+  const promql = spec.promql;
+  if (promql) rule.promql = (t) => promql(complete(defaults, t));
+  if (spec.notInPromql !== undefined) rule.notInPromql = spec.notInPromql;
+  if (spec.partlyInPromql !== undefined) rule.partlyInPromql = spec.partlyInPromql;
   return Object.freeze(rule);
 }
 

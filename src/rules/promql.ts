@@ -3,9 +3,11 @@
 // to disk (a unit test holds them equal) and `warren rules --format prometheus`
 // prints the same text, so the shipped file and the command never drift.
 //
-// alertname = the catalogue id wherever the rule can be said in PromQL. Thresholds,
-// `for`, severity, description and remedy come from the catalogue (one source of
-// truth); what PromQL cannot say is listed in NOT_IN_PROMQL below.
+// alertname = the catalogue id wherever the rule can be said in PromQL. Each rule's
+// PromQL is written beside its check in src/rules/catalogue/*.ts (`promql`, a function
+// of the thresholds); thresholds, `for`, severity, description and remedy come from the
+// same rule. What PromQL cannot say is the rule's `notInPromql` / `partlyInPromql`.
+// This file only lays the rules out in groups and renders the file.
 //
 // Differences from the daemon's own evaluation, on purpose or by necessity:
 // - Thresholds are the catalogue defaults. Per-cluster/vhost/queue/service overrides
@@ -20,7 +22,6 @@ import { stringify } from 'yaml';
 import { formatDuration } from '../config/index.js';
 import type { Severity } from './types.js';
 import { catalogue } from './catalogue.js';
-import { CRITICAL_HOST_TOPICS } from './catalogue/openstack.js';
 
 /** Where the `runbook_url` annotation points: the README section of each rule (`#rule-<id>`). */
 export const RUNBOOK_BASE = 'https://github.com/warren/warren/blob/main/README.md';
@@ -163,35 +164,23 @@ export const WARREN_METRIC_NAMES: readonly string[] = [
 ];
 
 /**
- * Catalogue rules that PromQL over warren's metrics cannot express, and why. They are
- * forwarded from `warren_alert_active` (warren evaluated them) under the same alertname.
+ * Catalogue rules that PromQL over warren's metrics cannot express, and why (each rule's
+ * `notInPromql`). They are forwarded from `warren_alert_active` (warren evaluated them)
+ * under the same alertname.
  */
-export const NOT_IN_PROMQL: Readonly<Record<string, string>> = {
-  'classic-mirroring-policy': 'policies are not exported as metrics',
-  'quorum-queue-underreplicated': 'quorum members, online members and leaders are not exported as metrics',
-  'quorum-even-node-count': 'whether the cluster has quorum queues is not exported as a metric',
-  'guest-user-enabled': 'users are not exported as metrics',
-};
+export const NOT_IN_PROMQL: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(catalogue.flatMap((r) => (r.notInPromql === undefined ? [] : [[r.id, r.notInPromql]]))),
+);
 
 /**
- * Parts of expressible rules that PromQL cannot say; the PromQL rule covers the rest
- * (warren's own alert covers everything).
+ * Parts of expressible rules that PromQL cannot say (each rule's `partlyInPromql`); the
+ * PromQL rule covers the rest (warren's own alert covers everything).
  */
-export const PARTLY_IN_PROMQL: Readonly<Record<string, string>> = {
-  'network-partition':
-    'the fallback for brokers without a partitions field (nodes disagreeing on who runs) needs each node\'s own view, which is not exported',
-  'channels-per-connection-high': 'the share of channel_max is not exported; only the channel count is checked',
-  'connection-count-high':
-    'the configured connection limit is not exported; the learned baseline becomes the 1-day average of rabbitmq_connections',
-  'openstack-service-connections-high': 'the learned baseline becomes the 1-day average of the same series',
-  'queue-backlog': 'streams cannot be told apart (queue type is not a label), so a stream holding its retention counts',
-  'queue-growing': 'streams cannot be told apart (queue type is not a label)',
-  'queue-no-consumer': 'streams cannot be told apart (queue type is not a label)',
-  'openstack-orphan-queues':
-    'counted per cluster from rabbitmq_openstack_orphan_queues, which has reply and fanout orphans but not heat\'s per-process engine_id queues; threshold overrides per vhost do not apply',
-};
+export const PARTLY_IN_PROMQL: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(catalogue.flatMap((r) => (r.partlyInPromql === undefined ? [] : [[r.id, r.partlyInPromql]]))),
+);
 
-const byId = new Map<string, CatalogueFacts>(catalogue.map((r) => [r.id, r]));
+const byId = new Map(catalogue.map((r) => [r.id, r]));
 
 /** The catalogue's entry for an id; throws on a typo, so a renamed rule fails the tests. */
 export function catalogueFacts(id: string): CatalogueFacts {
@@ -200,323 +189,65 @@ export function catalogueFacts(id: string): CatalogueFacts {
   return r;
 }
 
-function threshold(id: string, key: string): number {
-  const v = catalogueFacts(id).defaults[key];
-  if (typeof v !== 'number') throw new Error(`rule ${id} has no default ${key}`);
-  return v;
+/** The Prometheus alerting rules of one catalogue rule, with its default thresholds. */
+export function ruleAlerts(id: string): PromAlert[] {
+  const r = byId.get(id);
+  if (!r) throw new Error(`rule ${id} is not in the catalogue`);
+  if (!r.promql) throw new Error(`rule ${id} has no PromQL form (${r.notInPromql ?? 'no reason given'})`);
+  const forText = r.forSeconds > 0 ? formatDuration(r.forSeconds * 1000) : '';
+  return r.promql(r.defaults).map((a) => {
+    const alert: PromAlert = { id, expr: a.expr, for: forText, severity: a.severity ?? r.severity, summary: a.summary };
+    if (a.labels) alert.labels = a.labels;
+    return alert;
+  });
 }
 
-function forOf(id: string): string {
-  const s = catalogueFacts(id).forSeconds;
-  return s > 0 ? formatDuration(s * 1000) : '';
-}
-
-/** A number as PromQL literal (no exponent for the sizes we use). */
-function n(v: number): string {
-  return String(v);
-}
-
-/** A catalogue window in seconds as a PromQL range (`2m`). */
-function range(seconds: number): string {
-  return formatDuration(seconds * 1000);
-}
-
-
-// One fault, one alert, as in the catalogue (src/rules/catalogue/queues.ts): the generic
-// queue rules leave a queue alone when an OpenStack rule owns the symptom for its kind.
-// A queue of these kinds without a consumer is reported by an OpenStack rule.
-const UNCONSUMED_OWNED = 'rpc_host|notification|reply|fanout';
-const OWNED_UNCONSUMED = `unless on (cluster, vhost, queue) (rabbitmq_queue_consumers{openstack_kind=~"${UNCONSUMED_OWNED}"} == 0)`;
-
-const QUEUE = 'Queue {{ $labels.queue }} (vhost {{ $labels.vhost }}, cluster {{ $labels.cluster }})';
-const NODE = 'Node {{ $labels.node }} of cluster {{ $labels.cluster }}';
-const ON_NODE = 'node {{ $labels.node }} of cluster {{ $labels.cluster }}';
-const COUNT = '{{ $value | printf "%.0f" }}';
+/**
+ * Which catalogue rules go into which group of the rule file, in file order. Every rule
+ * with a PromQL form is in exactly one group (promGroups() throws otherwise); the rules
+ * without one are forwarded.
+ */
+const ALERT_GROUPS: ReadonlyArray<{ name: string; rules: readonly string[] }> = [
+  {
+    name: 'warren-broker',
+    rules: [
+      'broker-unreachable',
+      'node-down',
+      'network-partition',
+      'memory-alarm',
+      'memory-high',
+      'disk-alarm',
+      'disk-low',
+      'file-descriptors-high',
+      'cluster-version-mismatch',
+      'node-restarted',
+    ],
+  },
+  { name: 'warren-queues', rules: ['queue-backlog', 'queue-growing', 'queue-no-consumer', 'unacked-high', 'unroutable-messages'] },
+  {
+    name: 'warren-connections',
+    rules: ['connections-blocked', 'connection-count-high', 'connection-leak', 'connection-churn', 'channels-per-connection-high'],
+  },
+  {
+    name: 'warren-openstack',
+    rules: [
+      'openstack-host-queue-unconsumed',
+      'openstack-rpc-backlog',
+      'openstack-rpc-unacked',
+      'openstack-notifications-unconsumed',
+      'openstack-orphan-queues',
+      'openstack-service-connections-high',
+    ],
+  },
+];
 
 function alerts(): PromGroup[] {
-  const t = threshold;
-  const base = (id: string) => ({ id, severity: catalogueFacts(id).severity, for: forOf(id) });
-
-  const broker: PromAlert[] = [
-    {
-      ...base('broker-unreachable'),
-      expr: 'rabbitmq_up == 0',
-      summary: 'warren cannot reach the management API of cluster {{ $labels.cluster }}',
-      labels: { subject_kind: 'cluster' },
-    },
-    {
-      ...base('node-down'),
-      // A listed node that is not running, or fewer nodes listed than expected (a node
-      // that left or was forgotten). Nodes are de-duplicated across warren replicas.
-      expr: [
-        'rabbitmq_running == 0',
-        'or',
-        'count by (cluster) (count by (cluster, node) (rabbitmq_running))',
-        '  < max by (cluster) (rabbitmq_nodes_expected)',
-      ].join('\n'),
-      summary: `{{ if $labels.node }}${NODE} is not running{{ else }}Cluster {{ $labels.cluster }} has only ${COUNT} nodes, fewer than expected{{ end }}`,
-      labels: { subject_kind: 'node' },
-    },
-    {
-      ...base('network-partition'),
-      expr: 'max by (cluster) (rabbitmq_partitions) > 0',
-      summary: `Network partition in cluster {{ $labels.cluster }}: a node cannot see ${COUNT} of its peers`,
-      labels: { subject_kind: 'cluster' },
-    },
-    {
-      ...base('memory-alarm'),
-      expr: 'rabbitmq_node_mem_alarm > 0',
-      summary: `Memory alarm on ${ON_NODE}: all publishers are blocked`,
-      labels: { subject_kind: 'node' },
-    },
-    {
-      ...base('memory-high'),
-      // With the alarm set, memory-alarm reports it.
-      expr: [
-        `rabbitmq_node_mem_used / (rabbitmq_node_mem_limit > 0) >= ${n(t('memory-high', 'ratio'))}`,
-        'unless on (cluster, node) rabbitmq_node_mem_alarm > 0',
-      ].join('\n'),
-      summary: `${NODE} uses {{ $value | humanizePercentage }} of its memory watermark`,
-      labels: { subject_kind: 'node' },
-    },
-    {
-      ...base('disk-alarm'),
-      expr: 'rabbitmq_node_disk_free_alarm > 0',
-      summary: `Disk alarm on ${ON_NODE}: all publishers are blocked`,
-      labels: { subject_kind: 'node' },
-    },
-    {
-      ...base('disk-low'),
-      // Little headroom now, or the trend reaches the limit within the horizon; the value
-      // is the free space now either way. The trend needs minTrendMinutes of history (the
-      // offset guard), as the catalogue's does.
-      expr: [
-        '(',
-        `  rabbitmq_node_disk_free < ${n(t('disk-low', 'factor'))} * rabbitmq_node_disk_free_limit`,
-        '  or',
-        '  rabbitmq_node_disk_free',
-        `    and on (cluster, node) predict_linear(rabbitmq_node_disk_free[1h], ${n(t('disk-low', 'horizonHours') * 3600)}) < rabbitmq_node_disk_free_limit`,
-        `    and on (cluster, node) rabbitmq_node_disk_free offset ${range(t('disk-low', 'minTrendMinutes') * 60)}`,
-        ')',
-        'and on (cluster, node) rabbitmq_running == 1',
-        'unless on (cluster, node) rabbitmq_node_disk_free_alarm > 0',
-      ].join('\n'),
-      summary: `${NODE} has {{ $value | humanize1024 }}B of disk free: less than ${n(t('disk-low', 'factor'))} × its limit, or predicted to reach it within ${n(t('disk-low', 'horizonHours'))}h`,
-      labels: { subject_kind: 'node' },
-    },
-    {
-      ...base('file-descriptors-high'),
-      // A total of 0 means "not reported" (sockets from RabbitMQ 4.0): `> 0` drops it.
-      expr: [
-        '(',
-        ...(
-          [
-            ['rabbitmq_fd_used', 'rabbitmq_fd_available', 'file descriptors'],
-            ['rabbitmq_sockets_used', 'rabbitmq_sockets_available', 'sockets'],
-            ['rabbitmq_node_proc_used', 'rabbitmq_node_proc_available', 'Erlang processes'],
-          ] as const
-        ).map(
-          ([used, total, what], i) =>
-            `  ${i > 0 ? 'or ' : ''}label_replace(${used} / (${total} > 0) >= ${n(t('file-descriptors-high', 'ratio'))}, "resource", "${what}", "", "")`,
-        ),
-        ')',
-        'and on (cluster, node) rabbitmq_running == 1',
-      ].join('\n'),
-      summary: `${NODE} uses {{ $value | humanizePercentage }} of its {{ $labels.resource }}`,
-      labels: { subject_kind: 'node' },
-    },
-    {
-      ...base('cluster-version-mismatch'),
-      expr: 'count by (cluster) (count by (cluster, rabbitmq, erlang) (rabbitmq_version_info)) > 1',
-      summary: `Nodes of cluster {{ $labels.cluster }} run ${COUNT} different RabbitMQ/Erlang version pairs`,
-      labels: { subject_kind: 'cluster' },
-    },
-    {
-      ...base('node-restarted'),
-      // The broker's own uptime (ms) says "restarted recently"; it went backwards too then.
-      expr: `rabbitmq_uptime / 1000 < ${n(t('node-restarted', 'recentSeconds'))} and rabbitmq_uptime > 0`,
-      summary: `${NODE} restarted {{ $value | humanizeDuration }} ago`,
-      labels: { subject_kind: 'node' },
-    },
-  ];
-
-  const backlogSummary = `${QUEUE} holds ${COUNT} ready messages`;
-  const queues: PromAlert[] = [
-    ...(['warning', 'critical'] as const).map((severity) => ({
-      ...base('queue-backlog'),
-      severity,
-      // rpc_topic depth is openstack-rpc-backlog's; an owned queue without consumer is reported as such.
-      expr: [`rabbitmq_queue_messages_ready{openstack_kind!="rpc_topic"} >= ${n(t('queue-backlog', severity))}`, OWNED_UNCONSUMED].join('\n'),
-      summary: backlogSummary,
-      labels: { subject_kind: 'queue' },
-    })),
-    {
-      ...base('queue-growing'),
-      // Deeper than the noise floor, deeper than a window ago and never falling in it, and
-      // publishers outpacing consumers where the rates are known (without them depth decides).
-      expr: [
-        `rabbitmq_queue_messages{openstack_kind!="rpc_topic"} >= ${n(t('queue-growing', 'minMessages'))}`,
-        `and rabbitmq_queue_messages > rabbitmq_queue_messages offset ${range(t('queue-growing', 'windowSeconds'))}`,
-        `and resets(rabbitmq_queue_messages[${range(t('queue-growing', 'windowSeconds'))}]) == 0`,
-        'unless on (cluster, vhost, queue) (rabbitmq_queue_messages_publish_rate <= rabbitmq_queue_messages_deliver_rate)',
-        OWNED_UNCONSUMED,
-      ].join('\n'),
-      summary: `${QUEUE} keeps growing (${COUNT} messages): publishers outpace consumers`,
-      labels: { subject_kind: 'queue' },
-    },
-    {
-      ...base('queue-no-consumer'),
-      expr: [
-        `rabbitmq_queue_messages{openstack_kind!~"${UNCONSUMED_OWNED}"} >= ${n(t('queue-no-consumer', 'messages'))}`,
-        'and on (cluster, vhost, queue) rabbitmq_queue_consumers == 0',
-      ].join('\n'),
-      summary: `${QUEUE} has ${COUNT} messages and no consumer`,
-      labels: { subject_kind: 'queue' },
-    },
-    {
-      ...base('unacked-high'),
-      // RPC queues have openstack-rpc-unacked (any unacked there is a stuck consumer).
-      expr: `rabbitmq_queue_messages_unacknowledged{openstack_kind!~"rpc_topic|rpc_host"} >= ${n(t('unacked-high', 'unacked'))}`,
-      summary: `${QUEUE} has ${COUNT} unacknowledged messages`,
-      labels: { subject_kind: 'queue' },
-    },
-    {
-      ...base('unroutable-messages'),
-      expr: [
-        `increase(rabbitmq_messages_unroutable_returned_total[${range(t('unroutable-messages', 'windowSeconds'))}])`,
-        `+ increase(rabbitmq_messages_unroutable_dropped_total[${range(t('unroutable-messages', 'windowSeconds'))}])`,
-        `>= ${n(t('unroutable-messages', 'messages'))}`,
-      ].join('\n'),
-      summary: `About ${COUNT} messages were unroutable (returned or dropped) on cluster {{ $labels.cluster }} in the last ${range(t('unroutable-messages', 'windowSeconds'))}`,
-      labels: { subject_kind: 'cluster' },
-    },
-  ];
-
-  // connection-leak: the window cut into buckets; the minimum of each bucket must never
-  // fall, and the last bucket's floor must be minIncrease above the first's (the catalogue's
-  // test, so churn on top of a leak does not hide it).
-  const leakWindow = t('connection-leak', 'windowSeconds');
-  const buckets = Math.max(2, Math.round(t('connection-leak', 'buckets')));
-  const bucket = Math.round(leakWindow / buckets);
-  const floor = (i: number) => `min_over_time(rabbitmq_connections[${range(bucket)}]${i > 0 ? ` offset ${range(i * bucket)}` : ''})`;
-  const leakExpr = [
-    `${floor(0)} - ${floor(buckets - 1)} >= ${n(t('connection-leak', 'minIncrease'))}`,
-    ...Array.from({ length: buckets - 1 }, (_, i) => `and ${floor(i)} >= ${floor(i + 1)}`),
-  ].join('\n');
-
-  const connections: PromAlert[] = [
-    {
-      ...base('connections-blocked'),
-      expr: 'sum by (cluster, vhost) (rabbitmq_connections_state{state=~"blocked|blocking"}) > 0',
-      summary: `${COUNT} connections in vhost {{ $labels.vhost }} of cluster {{ $labels.cluster }} are blocked by a resource alarm`,
-      labels: { subject_kind: 'vhost' },
-    },
-    {
-      ...base('connection-count-high'),
-      // The learned baseline becomes the 1-day average; it needs an hour of history.
-      expr: [
-        `rabbitmq_connections >= ${n(t('connection-count-high', 'baselineFactor'))} * avg_over_time(rabbitmq_connections[1d])`,
-        `and rabbitmq_connections >= ${n(t('connection-count-high', 'minConnections'))}`,
-        'and rabbitmq_connections offset 1h',
-      ].join('\n'),
-      summary: `Cluster {{ $labels.cluster }} has ${COUNT} connections, ${n(t('connection-count-high', 'baselineFactor'))} × its daily average or more`,
-      labels: { subject_kind: 'cluster' },
-    },
-    {
-      ...base('connection-leak'),
-      expr: leakExpr,
-      summary: `Connections to cluster {{ $labels.cluster }} grew by ${COUNT} over ${range(leakWindow)} without ever falling back: a connection leak`,
-      labels: { subject_kind: 'cluster' },
-    },
-    {
-      ...base('connection-churn'),
-      expr: [
-        `(rate(rabbitmq_connections_opened_total[${range(t('connection-churn', 'windowSeconds'))}]) + rate(rabbitmq_connections_closed_total[${range(t('connection-churn', 'windowSeconds'))}]))`,
-        `  / rabbitmq_connections >= ${n(t('connection-churn', 'ratio'))}`,
-        `and rabbitmq_connections >= ${n(t('connection-churn', 'minConnections'))}`,
-      ].join('\n'),
-      summary: 'Connection churn on cluster {{ $labels.cluster }}: {{ $value | humanizePercentage }} of the open connections are opened or closed per second',
-      labels: { subject_kind: 'cluster' },
-    },
-    {
-      ...base('channels-per-connection-high'),
-      expr: `rabbitmq_connection_channels_max > ${n(t('channels-per-connection-high', 'channels'))}`,
-      summary: `A connection to cluster {{ $labels.cluster }} holds ${COUNT} channels`,
-      labels: { subject_kind: 'connection' },
-    },
-  ];
-
-  const critTopics = CRITICAL_HOST_TOPICS.join('|');
-  const hostSummary =
-    'RPC queue {{ $labels.topic }}.{{ $labels.host }} has no consumer: {{ $labels.service }} on host {{ $labels.host }} is down (cluster {{ $labels.cluster }})';
-  const openstack: PromAlert[] = [
-    {
-      ...base('openstack-host-queue-unconsumed'),
-      severity: 'critical',
-      expr: `rabbitmq_openstack_host_queue_consumers{topic=~"${critTopics}"} == 0`,
-      summary: hostSummary,
-      labels: { subject_kind: 'queue' },
-    },
-    {
-      ...base('openstack-host-queue-unconsumed'),
-      severity: 'warning',
-      expr: `rabbitmq_openstack_host_queue_consumers{topic!~"${critTopics}"} == 0`,
-      summary: hostSummary,
-      labels: { subject_kind: 'queue' },
-    },
-    ...(['warning', 'critical'] as const).map((severity) => ({
-      ...base('openstack-rpc-backlog'),
-      severity,
-      expr: `rabbitmq_queue_messages_ready{openstack_kind="rpc_topic"} >= ${n(t('openstack-rpc-backlog', severity))}`,
-      summary: `RPC topic queue {{ $labels.queue }} ({{ $labels.openstack_service }}, cluster {{ $labels.cluster }}) holds ${COUNT} ready messages: callers will hit MessagingTimeout`,
-      labels: { subject_kind: 'queue' },
-    })),
-    {
-      ...base('openstack-rpc-unacked'),
-      expr: `rabbitmq_queue_messages_unacknowledged{openstack_kind=~"rpc_topic|rpc_host"} >= ${n(t('openstack-rpc-unacked', 'unacked'))}`,
-      summary: `RPC queue {{ $labels.queue }} ({{ $labels.openstack_service }}, cluster {{ $labels.cluster }}) has ${COUNT} unacknowledged messages: a consumer is stuck`,
-      labels: { subject_kind: 'queue' },
-    },
-    {
-      ...base('openstack-notifications-unconsumed'),
-      // No consumer, and either a backlog or still growing over the window.
-      expr: [
-        '(',
-        `  rabbitmq_queue_messages{openstack_kind="notification"} >= ${n(t('openstack-notifications-unconsumed', 'messages'))}`,
-        `  or rabbitmq_queue_messages{openstack_kind="notification"} > rabbitmq_queue_messages{openstack_kind="notification"} offset ${range(t('openstack-notifications-unconsumed', 'windowSeconds'))}`,
-        ')',
-        'and on (cluster, vhost, queue) rabbitmq_queue_consumers == 0',
-      ].join('\n'),
-      summary: `Notification queue {{ $labels.queue }} (vhost {{ $labels.vhost }}, cluster {{ $labels.cluster }}) has no consumer and holds ${COUNT} messages`,
-      labels: { subject_kind: 'queue' },
-    },
-    {
-      ...base('openstack-orphan-queues'),
-      // `reason` tells the two triggers apart; kinds are de-duplicated across warren replicas.
-      expr: [
-        'label_replace(',
-        `  sum by (cluster) (max by (cluster, kind) (rabbitmq_openstack_orphan_queues)) > ${n(t('openstack-orphan-queues', 'max'))},`,
-        '  "reason", "too_many", "", "")',
-        'or',
-        'label_replace(',
-        '  max by (cluster) (rabbitmq_openstack_orphan_queues_without_expiry) > 0,',
-        '  "reason", "without_expiry", "", "")',
-      ].join('\n'),
-      summary: `{{ if eq $labels.reason "without_expiry" }}${COUNT} orphaned per-process queues on cluster {{ $labels.cluster }} never expire{{ else }}${COUNT} orphaned reply/fanout queues on cluster {{ $labels.cluster }} have no consumer{{ end }}`,
-      labels: { subject_kind: 'cluster' },
-    },
-    {
-      ...base('openstack-service-connections-high'),
-      // The learned baseline becomes the 1-day average; it needs an hour of history.
-      expr: [
-        `rabbitmq_openstack_connections > ${n(t('openstack-service-connections-high', 'baselineFactor'))} * avg_over_time(rabbitmq_openstack_connections[1d])`,
-        `and rabbitmq_openstack_connections >= ${n(t('openstack-service-connections-high', 'minConnections'))}`,
-        'and rabbitmq_openstack_connections offset 1h',
-      ].join('\n'),
-      summary: `{{ $labels.service }} holds ${COUNT} connections from host {{ $labels.host }} to cluster {{ $labels.cluster }}, over ${n(t('openstack-service-connections-high', 'baselineFactor'))} × its daily average`,
-      labels: { subject_kind: 'service' },
-    },
-  ];
+  const placed = ALERT_GROUPS.flatMap((g) => g.rules);
+  for (const r of catalogue) {
+    const n = placed.filter((id) => id === r.id).length;
+    if (r.promql && n !== 1) throw new Error(`rule ${r.id} has a PromQL form and is in ${n} groups of ALERT_GROUPS`);
+    if (!r.promql && n !== 0) throw new Error(`rule ${r.id} has no PromQL form but is in ALERT_GROUPS`);
+  }
 
   const forwarded: PromAlert[] = Object.keys(NOT_IN_PROMQL).map((id) => ({
     id,
@@ -527,10 +258,7 @@ function alerts(): PromGroup[] {
   }));
 
   return [
-    { name: 'warren-broker', alerts: broker },
-    { name: 'warren-queues', alerts: queues },
-    { name: 'warren-connections', alerts: connections },
-    { name: 'warren-openstack', alerts: openstack },
+    ...ALERT_GROUPS.map((g) => ({ name: g.name, alerts: g.rules.flatMap(ruleAlerts) })),
     { name: 'warren-forwarded', alerts: forwarded },
     { name: 'warren-self', alerts: SELF_ALERTS },
   ];

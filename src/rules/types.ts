@@ -78,4 +78,26 @@ export interface Rule {
   remedy: string;
   defaults: Thresholds;
   evaluate(ctx: RuleContext, thresholds: ThresholdLookup): Finding[];
+  /**
+   * The same rule as Prometheus alerting rules over warren's metrics, for the given
+   * thresholds (src/rules/promql.ts renders it with the defaults). Absent exactly when
+   * `notInPromql` says why PromQL cannot say it.
+   */
+  promql?: (thresholds: Thresholds) => readonly PromqlAlert[];
+  /** Why PromQL over warren's metrics cannot express this rule (it is forwarded from warren_alert_active). */
+  notInPromql?: string;
+  /** What part of the rule the PromQL form leaves out (warren's own evaluation covers it). */
+  partlyInPromql?: string;
+}
+
+/** One Prometheus alerting rule of a catalogue rule; alertname = the rule id. */
+export interface PromqlAlert {
+  /** PromQL; may span lines (rendered as a YAML block). */
+  expr: string;
+  /** The `severity` label; the rule's severity unless given (one entry per severity). */
+  severity?: Severity;
+  /** Go template over $labels / $value, one line. */
+  summary: string;
+  /** Extra static labels, e.g. `subject_kind`. */
+  labels?: Readonly<Record<string, string>>;
 }

@@ -38,7 +38,7 @@ export interface PromtoolCase {
 
 const SCRAPE = { cluster: 'prod', instance: 'warren:9419', job: 'warren' };
 
-function sel(metric: string, labels: Record<string, string> = {}): string {
+export function sel(metric: string, labels: Record<string, string> = {}): string {
   const all = { ...SCRAPE, ...labels };
   return `${metric}{${Object.entries(all)
     .map(([k, v]) => `${k}="${v}"`)
@@ -46,7 +46,7 @@ function sel(metric: string, labels: Record<string, string> = {}): string {
 }
 
 /** Values held for a number of samples each: steps([0, 2], [1, 3]) = 0 0 1 1 1. */
-function steps(...parts: Array<[value: number, samples: number]>): string {
+export function steps(...parts: Array<[value: number, samples: number]>): string {
   return parts.map(([v, count]) => (count === 1 ? `${v}` : `${v}x${count - 1}`)).join(' ');
 }
 
@@ -57,7 +57,7 @@ function ramp(start: number, step: number, samples: number): string {
 
 const NODE1 = { node: 'rabbit@n1' };
 const NODE2 = { node: 'rabbit@n2' };
-const Q = (queue: string, kind = 'other', service = '') => ({ vhost: '/', queue, openstack_service: service, openstack_kind: kind });
+export const Q = (queue: string, kind = 'other', service = '') => ({ vhost: '/', queue, openstack_service: service, openstack_kind: kind });
 /** The labels an alert carries: the series' (an empty value is no label in Prometheus) and severity. */
 const at = (labels: Record<string, string>, severity?: string): Record<string, string> =>
   Object.fromEntries(

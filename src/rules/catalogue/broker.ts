@@ -1,5 +1,5 @@
 // Broker health: nodes, partitions, resource alarms, versions, policies, users.
-// Remedies come from the troubleshooting catalogue (reference B6–B9, B13, B14).
+// Remedies follow the RabbitMQ and OpenStack deployment guides they quote.
 import type { NodeInfo } from '../../snapshot/index.js';
 import type { Finding, RuleContext } from '../types.js';
 import {
@@ -17,11 +17,12 @@ import {
   versionAtLeast,
 } from '../helpers.js';
 import { diskSeriesKey } from '../learn.js';
+import { COUNT, n, NODE, ON_NODE, range } from './promql-text.js';
 
 export const nodeDown = defineRule({
   id: 'node-down',
   severity: 'critical',
-  // B6: `running == false` for 1 min.
+  // `running == false` for 1 min.
   forSeconds: 60,
   description: 'a cluster node is not running, or fewer nodes than expected (expected = config, else the most ever seen)',
   remedy:
@@ -29,6 +30,20 @@ export const nodeDown = defineRule({
     'After an unclean shutdown of the whole cluster, start the node that stopped last first, or run `rabbitmqctl force_boot` on one node (LP #1828988). ' +
     'If the node left the cluster on purpose, `rabbitmqctl forget_cluster_node` it and set `expectedNodes` in the config.',
   defaults: {},
+  promql: () => [
+    {
+      // A listed node that is not running, or fewer nodes listed than expected (a node
+      // that left or was forgotten). Nodes are de-duplicated across warren replicas.
+      expr: [
+        'rabbitmq_running == 0',
+        'or',
+        'count by (cluster) (count by (cluster, node) (rabbitmq_running))',
+        '  < max by (cluster) (rabbitmq_nodes_expected)',
+      ].join('\n'),
+      summary: `{{ if $labels.node }}${NODE} is not running{{ else }}Cluster {{ $labels.cluster }} has only ${COUNT} nodes, fewer than expected{{ end }}`,
+      labels: { subject_kind: 'node' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
     const s = ctx.snapshot;
@@ -71,6 +86,15 @@ export const networkPartition = defineRule({
     'Set a partition handling strategy: `pause_minority` (Kolla, OSA; not on 2 nodes) or `autoheal` (openstack-helm); the default `ignore` leaves the split in place. ' +
     'After an unclean full shutdown use `rabbitmqctl force_boot` (LP #1828988). From RabbitMQ 4.3 there is no partition handling: check node reachability and quorum queue leaders.',
   defaults: {},
+  promql: () => [
+    {
+      expr: 'max by (cluster) (rabbitmq_partitions) > 0',
+      summary: `Network partition in cluster {{ $labels.cluster }}: a node cannot see ${COUNT} of its peers`,
+      labels: { subject_kind: 'cluster' },
+    },
+  ],
+  partlyInPromql:
+    'the fallback for brokers without a partitions field (nodes disagreeing on who runs) needs each node\'s own view, which is not exported',
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
     const s = ctx.snapshot;
@@ -119,6 +143,13 @@ export const memoryAlarm = defineRule({
   description: "a node's memory alarm is set (publishers are blocked)",
   remedy: `Publishers are blocked cluster-wide and heartbeats go unmonitored until the alarm clears. ${MEMORY_REMEDY}`,
   defaults: {},
+  promql: () => [
+    {
+      expr: 'rabbitmq_node_mem_alarm > 0',
+      summary: `Memory alarm on ${ON_NODE}: all publishers are blocked`,
+      labels: { subject_kind: 'node' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
     return ctx.snapshot.nodes
@@ -136,11 +167,22 @@ export const memoryAlarm = defineRule({
 export const memoryHigh = defineRule({
   id: 'memory-high',
   severity: 'warning',
-  // B7: used/limit > 0.8 for 10 min (Canonical k8s charm).
+  // used/limit > 0.8 for 10 min (Canonical k8s charm).
   forSeconds: 600,
   description: 'mem_used ≥ 80 % of the watermark limit',
   remedy: `Memory is approaching the watermark; at the limit the alarm blocks every publisher. ${MEMORY_REMEDY}`,
   defaults: { ratio: 0.8 },
+  promql: (t) => [
+    {
+      // With the alarm set, memory-alarm reports it.
+      expr: [
+        `rabbitmq_node_mem_used / (rabbitmq_node_mem_limit > 0) >= ${n(t.ratio)}`,
+        'unless on (cluster, node) rabbitmq_node_mem_alarm > 0',
+      ].join('\n'),
+      summary: `${NODE} uses {{ $value | humanizePercentage }} of its memory watermark`,
+      labels: { subject_kind: 'node' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t) return [];
@@ -173,6 +215,13 @@ export const diskAlarm = defineRule({
   description: "a node's disk alarm is set",
   remedy: `Publishers are blocked cluster-wide until the alarm clears. ${DISK_REMEDY}`,
   defaults: {},
+  promql: () => [
+    {
+      expr: 'rabbitmq_node_disk_free_alarm > 0',
+      summary: `Disk alarm on ${ON_NODE}: all publishers are blocked`,
+      labels: { subject_kind: 'node' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
     return ctx.snapshot.nodes
@@ -201,12 +250,32 @@ function diskPoints(ctx: RuleContext, node: NodeInfo): Array<[number, number]> {
 export const diskLow = defineRule({
   id: 'disk-low',
   severity: 'warning',
-  // B8: low headroom for 10 min.
+  // Low headroom for 10 min.
   forSeconds: 600,
   description: 'disk_free < 2 × disk_free_limit, or predicted to reach it within 24 h',
   remedy: `Free disk is close to the limit; at the limit the disk alarm blocks every publisher. ${DISK_REMEDY}`,
   // minTrendMinutes: a prediction needs a trend at least this long, so a burst of writes does not predict doom.
   defaults: { factor: 2, horizonHours: 24, minTrendMinutes: 30 },
+  promql: (t) => [
+    {
+      // Little headroom now, or the trend reaches the limit within the horizon; the value
+      // is the free space now either way. The trend needs minTrendMinutes of history (the
+      // offset guard), as the check's does.
+      expr: [
+        '(',
+        `  rabbitmq_node_disk_free < ${n(t.factor)} * rabbitmq_node_disk_free_limit`,
+        '  or',
+        '  rabbitmq_node_disk_free',
+        `    and on (cluster, node) predict_linear(rabbitmq_node_disk_free[1h], ${n(t.horizonHours * 3600)}) < rabbitmq_node_disk_free_limit`,
+        `    and on (cluster, node) rabbitmq_node_disk_free offset ${range(t.minTrendMinutes * 60)}`,
+        ')',
+        'and on (cluster, node) rabbitmq_running == 1',
+        'unless on (cluster, node) rabbitmq_node_disk_free_alarm > 0',
+      ].join('\n'),
+      summary: `${NODE} has {{ $value | humanize1024 }}B of disk free: less than ${n(t.factor)} × its limit, or predicted to reach it within ${n(t.horizonHours)}h`,
+      labels: { subject_kind: 'node' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t) return [];
@@ -246,7 +315,7 @@ export const diskLow = defineRule({
 export const fileDescriptorsHigh = defineRule({
   id: 'file-descriptors-high',
   severity: 'warning',
-  // B9: fd > 80 % for 10 min (openstack-helm).
+  // fd > 80 % for 10 min (openstack-helm).
   forSeconds: 600,
   description: 'fd_used ≥ 80 % of fd_total (also sockets, Erlang processes)',
   remedy:
@@ -254,6 +323,28 @@ export const fileDescriptorsHigh = defineRule({
     'and find what consumes them: a connection flood or leak (connection-count-high, connection-leak) or a reconnect storm (connection-churn). At the limit new connections are refused. ' +
     'For Erlang processes, look for a queue explosion (orphaned reply_/fanout queues) before raising the process limit.',
   defaults: { ratio: 0.8 },
+  promql: (t) => [
+    {
+      // A total of 0 means "not reported" (sockets from RabbitMQ 4.0): `> 0` drops it.
+      expr: [
+        '(',
+        ...(
+          [
+            ['rabbitmq_fd_used', 'rabbitmq_fd_available', 'file descriptors'],
+            ['rabbitmq_sockets_used', 'rabbitmq_sockets_available', 'sockets'],
+            ['rabbitmq_node_proc_used', 'rabbitmq_node_proc_available', 'Erlang processes'],
+          ] as const
+        ).map(
+          ([used, total, what], i) =>
+            `  ${i > 0 ? 'or ' : ''}label_replace(${used} / (${total} > 0) >= ${n(t.ratio)}, "resource", "${what}", "", "")`,
+        ),
+        ')',
+        'and on (cluster, node) rabbitmq_running == 1',
+      ].join('\n'),
+      summary: `${NODE} uses {{ $value | humanizePercentage }} of its {{ $labels.resource }}`,
+      labels: { subject_kind: 'node' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t) return [];
@@ -299,6 +390,13 @@ export const clusterVersionMismatch = defineRule({
     'Finish the rolling upgrade: bring every node to the same RabbitMQ and Erlang version (`rabbitmqctl status` on each node). ' +
     'Mixed versions are only supported while an upgrade is in progress, and feature flags cannot be enabled until all nodes match.',
   defaults: {},
+  promql: () => [
+    {
+      expr: 'count by (cluster) (count by (cluster, rabbitmq, erlang) (rabbitmq_version_info)) > 1',
+      summary: `Nodes of cluster {{ $labels.cluster }} run ${COUNT} different RabbitMQ/Erlang version pairs`,
+      labels: { subject_kind: 'cluster' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
     const nodes = ctx.snapshot.nodes.filter((n) => n.running);
@@ -334,6 +432,14 @@ export const nodeRestarted = defineRule({
     'Then check that OpenStack services reconnected (per-host queues have consumers again) and that quorum queue and stream replicas are back on the node.',
   // The broker's own uptime says "restarted recently" without any history (one-shot runs).
   defaults: { recentSeconds: 600 },
+  promql: (t) => [
+    {
+      // The broker's own uptime (ms) says "restarted recently"; it went backwards too then.
+      expr: `rabbitmq_uptime / 1000 < ${n(t.recentSeconds)} and rabbitmq_uptime > 0`,
+      summary: `${NODE} restarted {{ $value | humanizeDuration }} ago`,
+      labels: { subject_kind: 'node' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t) return [];
@@ -364,6 +470,7 @@ export const classicMirroringPolicy = defineRule({
     'Classic mirroring is deprecated and was removed in RabbitMQ 4.0, where `ha-mode` is ignored and nothing is replicated. Move to quorum queues (`rabbit_quorum_queue = true`): ' +
     'a queue type cannot change in place, so the queues must be deleted and re-declared (Kolla: stop the services, `rabbitmq-reset-state`, redeploy), then delete the ha-mode policy.',
   defaults: {},
+  notInPromql: 'policies are not exported as metrics',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     const on4 = versionAtLeast(ctx.snapshot.broker.version, 4, 0);
@@ -390,6 +497,7 @@ export const quorumEvenNodeCount = defineRule({
   remedy:
     'Run an odd number of nodes (3 or 5; Large Scale SIG: keep an odd number): with an even count a quorum queue tolerates no more node failures than with one node fewer, and a 2-node cluster survives no failure at all.',
   defaults: {},
+  notInPromql: 'whether the cluster has quorum queues is not exported as a metric',
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
     const s = ctx.snapshot;
@@ -412,6 +520,7 @@ export const guestUserEnabled = defineRule({
   remedy:
     'Create the accounts OpenStack and warren use, then delete the default user: `rabbitmqctl delete_user guest`. Its password is public; only `loopback_users` keeps it off the network.',
   defaults: {},
+  notInPromql: 'users are not exported as metrics',
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
     const guest = ctx.snapshot.users.find((u) => u.name === 'guest');
@@ -438,6 +547,13 @@ export const brokerUnreachable = defineRule({
   remedy: UNREACHABLE_REMEDY,
   defaults: {},
   // There is no Snapshot when the poll fails: the caller builds this one with unreachableFinding().
+  promql: () => [
+    {
+      expr: 'rabbitmq_up == 0',
+      summary: 'warren cannot reach the management API of cluster {{ $labels.cluster }}',
+      labels: { subject_kind: 'cluster' },
+    },
+  ],
   check: () => [],
 });
 

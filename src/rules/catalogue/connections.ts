@@ -1,9 +1,10 @@
-// Connection and channel rules. Remedies: reference B5, B7, B10, B11.
+// Connection and channel rules.
 import { totalRates } from '../../snapshot/index.js';
 import type { ConnectionInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import { CONNECTIONS_KEY } from '../learn.js';
 import { clusterSubject, defineRule, fmtInt, fmtRate, fmtSeconds, listSome, windowBase } from '../helpers.js';
+import { COUNT, n, range } from './promql-text.js';
 
 export const connectionsBlocked = defineRule({
   id: 'connections-blocked',
@@ -14,6 +15,13 @@ export const connectionsBlocked = defineRule({
     'A resource alarm (memory or disk) blocks publishers cluster-wide, and heartbeats are not monitored while it lasts; oslo logs "The broker has blocked the connection". ' +
     'Clear the alarm: drain the large queues (notification backlogs, orphaned reply_/fanout queues, dead per-host queues) or free disk, then check the watermark and disk_free_limit.',
   defaults: {},
+  promql: () => [
+    {
+      expr: 'sum by (cluster, vhost) (rabbitmq_connections_state{state=~"blocked|blocking"}) > 0',
+      summary: `${COUNT} connections in vhost {{ $labels.vhost }} of cluster {{ $labels.cluster }} are blocked by a resource alarm`,
+      labels: { subject_kind: 'vhost' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const byVhost = new Map<string, ConnectionInfo[]>();
     for (const c of ctx.snapshot.connections) {
@@ -50,6 +58,20 @@ export const connectionCountHigh = defineRule({
   // limit: 0 = none configured. The baseline needs minSamples polls before it can judge, and
   // minConnections keeps small clusters (5 -> 10 connections) quiet.
   defaults: { limit: 0, baselineFactor: 2, minSamples: 20, minConnections: 50 },
+  promql: (t) => [
+    {
+      // The learned baseline becomes the 1-day average; it needs an hour of history.
+      expr: [
+        `rabbitmq_connections >= ${n(t.baselineFactor)} * avg_over_time(rabbitmq_connections[1d])`,
+        `and rabbitmq_connections >= ${n(t.minConnections)}`,
+        'and rabbitmq_connections offset 1h',
+      ].join('\n'),
+      summary: `Cluster {{ $labels.cluster }} has ${COUNT} connections, ${n(t.baselineFactor)} × its daily average or more`,
+      labels: { subject_kind: 'cluster' },
+    },
+  ],
+  partlyInPromql:
+    'the configured connection limit is not exported; the learned baseline becomes the 1-day average of rabbitmq_connections',
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t) return [];
@@ -75,7 +97,7 @@ export const connectionCountHigh = defineRule({
 export const connectionLeak = defineRule({
   id: 'connection-leak',
   severity: 'warning',
-  // With the 30 min window below this makes B10's "monotonic growth for 1 h".
+  // With the 30 min window below this makes "monotonic growth for 1 h".
   forSeconds: 1800,
   description: 'connections grow monotonically over 30 min',
   remedy:
@@ -84,6 +106,24 @@ export const connectionLeak = defineRule({
   // Monotonic is judged on the floor: the window is cut into `buckets` slices and the minimum
   // of each slice must never fall, so normal churn on top of a leak does not hide it.
   defaults: { windowSeconds: 1800, minIncrease: 10, buckets: 6 },
+  promql: (t) => {
+    // The window cut into buckets; the minimum of each bucket must never fall, and the last
+    // bucket's floor must be minIncrease above the first's (the check's test, so churn on
+    // top of a leak does not hide it).
+    const buckets = Math.max(2, Math.round(t.buckets));
+    const bucket = Math.round(t.windowSeconds / buckets);
+    const floor = (i: number) => `min_over_time(rabbitmq_connections[${range(bucket)}]${i > 0 ? ` offset ${range(i * bucket)}` : ''})`;
+    return [
+      {
+        expr: [
+          `${floor(0)} - ${floor(buckets - 1)} >= ${n(t.minIncrease)}`,
+          ...Array.from({ length: buckets - 1 }, (_, i) => `and ${floor(i)} >= ${floor(i + 1)}`),
+        ].join('\n'),
+        summary: `Connections to cluster {{ $labels.cluster }} grew by ${COUNT} over ${range(t.windowSeconds)} without ever falling back: a connection leak`,
+        labels: { subject_kind: 'cluster' },
+      },
+    ];
+  },
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t || ctx.oneShot) return []; // needs 30 min of learned series; a one-shot run has none
@@ -118,13 +158,24 @@ export const connectionLeak = defineRule({
 export const connectionChurn = defineRule({
   id: 'connection-churn',
   severity: 'warning',
-  // B5: sustained for 10 min.
+  // Sustained for 10 min.
   forSeconds: 600,
   description: '(opened + closed)/s ≥ 10 % of open connections, with ≥ 100 open',
   remedy:
     'Clients keep reconnecting: find them (the same argv0@host with new connections; a new pid means restarts). Usual causes: missed heartbeats from a blocked eventlet hub in WSGI services (`heartbeat_in_pthread`, LP #1934937), ' +
     'firewall or NAT idle timeouts shorter than the heartbeat (raise them; LP #856764), or an overloaded broker (check CPU and Erlang scheduler settings). Keep the heartbeat at 60 s.',
   defaults: { ratio: 0.1, minConnections: 100, windowSeconds: 120 },
+  promql: (t) => [
+    {
+      expr: [
+        `(rate(rabbitmq_connections_opened_total[${range(t.windowSeconds)}]) + rate(rabbitmq_connections_closed_total[${range(t.windowSeconds)}]))`,
+        `  / rabbitmq_connections >= ${n(t.ratio)}`,
+        `and rabbitmq_connections >= ${n(t.minConnections)}`,
+      ].join('\n'),
+      summary: 'Connection churn on cluster {{ $labels.cluster }}: {{ $value | humanizePercentage }} of the open connections are opened or closed per second',
+      labels: { subject_kind: 'cluster' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t) return [];
@@ -155,6 +206,14 @@ export const channelsPerConnectionHigh = defineRule({
     'oslo.messaging uses one channel per connection, and RabbitMQ recommends single-digit channels per connection, so this is a channel leak in the client: restart the process holding the connection and check its client library. ' +
     'At channel_max (2047 by default) the client cannot open more channels.',
   defaults: { channels: 10, channelMaxRatio: 0.5 },
+  promql: (t) => [
+    {
+      expr: `rabbitmq_connection_channels_max > ${n(t.channels)}`,
+      summary: `A connection to cluster {{ $labels.cluster }} holds ${COUNT} channels`,
+      labels: { subject_kind: 'connection' },
+    },
+  ],
+  partlyInPromql: 'the share of channel_max is not exported; only the channel count is checked',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const c of ctx.snapshot.connections) {

@@ -1,5 +1,5 @@
 // OpenStack rules: queue roles come from oslo.messaging naming (the collector fills
-// `role`). Remedies: reference B1–B4, B10, B12.
+// `role`).
 import { expectedBinary, PER_PROCESS_TOPICS } from '../../openstack/index.js';
 import { diagnoseHostQueue } from '../../snapshot/index.js';
 import type { QueueInfo } from '../../snapshot/index.js';
@@ -18,10 +18,12 @@ import {
   queueSubject,
   queueTrend,
 } from '../helpers.js';
+import { alternation, COUNT, n, range } from './promql-text.js';
+import { RPC_KINDS, RPC_KINDS_RE } from './queues.js';
 
-/** Topics whose host being down stops instance or volume operations on it: critical (B3). */
 /** Per-host topics whose loss is critical: an instance or volume operation on that host hangs. */
 export const CRITICAL_HOST_TOPICS: readonly string[] = ['compute', 'compute-alt', 'cinder-volume'];
+const CRITICAL_HOST_TOPICS_RE = alternation(CRITICAL_HOST_TOPICS);
 
 /** A per-host RPC queue of a real host; heat's per-process engine_id queues are orphans instead. */
 function isHostQueue(q: QueueInfo): boolean {
@@ -48,6 +50,19 @@ export const hostQueueUnconsumed = defineRule({
     'a per-host RPC queue (`compute.<host>`, `cinder-volume.<host>@<be>`, `dhcp_agent.<host>`, ...) has no consumer for 2 min: that service on that host is down',
   remedy: HOST_QUEUE_REMEDY,
   defaults: {},
+  promql: () =>
+    (
+      [
+        ['critical', '=~'],
+        ['warning', '!~'],
+      ] as const
+    ).map(([severity, match]) => ({
+      severity,
+      expr: `rabbitmq_openstack_host_queue_consumers{topic${match}"${CRITICAL_HOST_TOPICS_RE}"} == 0`,
+      summary:
+        'RPC queue {{ $labels.topic }}.{{ $labels.host }} has no consumer: {{ $labels.service }} on host {{ $labels.host }} is down (cluster {{ $labels.cluster }})',
+      labels: { subject_kind: 'queue' },
+    })),
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
@@ -110,6 +125,13 @@ export const rpcBacklog = defineRule({
     'Restart or scale the consumers of the topic (nova-conductor and neutron RPC workers most often) and check the database they wait on; raise `rpc_response_timeout` only as a last resort. Never purge an RPC topic queue. ' +
     'A backlog on q-reports-plugin makes healthy neutron agents show as dead.',
   defaults: { warning: 100, critical: 1000 },
+  promql: (t) =>
+    (['warning', 'critical'] as const).map((severity) => ({
+      severity,
+      expr: `rabbitmq_queue_messages_ready{openstack_kind="rpc_topic"} >= ${n(t[severity])}`,
+      summary: `RPC topic queue {{ $labels.queue }} ({{ $labels.openstack_service }}, cluster {{ $labels.cluster }}) holds ${COUNT} ready messages: callers will hit MessagingTimeout`,
+      labels: { subject_kind: 'queue' },
+    })),
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
@@ -146,10 +168,17 @@ export const rpcUnacked = defineRule({
     'oslo.messaging acknowledges RPC messages on receipt, so unacknowledged ones sit in a consumer whose receive loop is stuck: restart that process (see the consumers of the queue). ' +
     'Set `rabbit_qos_prefetch_count` (Kolla uses 50) so one stuck process cannot hold every message.',
   defaults: { unacked: 1 },
+  promql: (t) => [
+    {
+      expr: `rabbitmq_queue_messages_unacknowledged{openstack_kind=~"${RPC_KINDS_RE}"} >= ${n(t.unacked)}`,
+      summary: `RPC queue {{ $labels.queue }} ({{ $labels.openstack_service }}, cluster {{ $labels.cluster }}) has ${COUNT} unacknowledged messages: a consumer is stuck`,
+      labels: { subject_kind: 'queue' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (q.role.kind !== 'rpc_topic' && q.role.kind !== 'rpc_host') continue;
+      if (!RPC_KINDS.has(q.role.kind)) continue;
       if (q.unacked === 0) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.unacked < t.unacked) continue;
@@ -183,13 +212,27 @@ function consumerProcesses(s: { consumers: readonly { queue: string; vhost: stri
 export const notificationsUnconsumed = defineRule({
   id: 'openstack-notifications-unconsumed',
   severity: 'warning',
-  // B1: no consumer and > 1,000 messages for 15 min.
+  // No consumer and > 1,000 messages for 15 min.
   forSeconds: 900,
   description: 'a notification queue (`notifications.info`, `versioned_notifications.error`, ...) has no consumer and ≥ 1000 messages, or grows',
   remedy:
     'Start the consumer (Ceilometer, Designate-sink, Watcher, ...); if nothing needs these notifications set `driver = noop` in [oslo_messaging_notifications] on the producers; ' +
     'or bound the queue with a TTL policy (Canonical charm: `message-ttl` 3600000 on `^(versioned_)?notifications.*`; openstack-helm: 70000). Purging a notification queue is safe.',
   defaults: { messages: 1000, windowSeconds: 300 },
+  promql: (t) => [
+    {
+      // No consumer, and either a backlog or still growing over the window.
+      expr: [
+        '(',
+        `  rabbitmq_queue_messages{openstack_kind="notification"} >= ${n(t.messages)}`,
+        `  or rabbitmq_queue_messages{openstack_kind="notification"} > rabbitmq_queue_messages{openstack_kind="notification"} offset ${range(t.windowSeconds)}`,
+        ')',
+        'and on (cluster, vhost, queue) rabbitmq_queue_consumers == 0',
+      ].join('\n'),
+      summary: `Notification queue {{ $labels.queue }} (vhost {{ $labels.vhost }}, cluster {{ $labels.cluster }}) has no consumer and holds ${COUNT} messages`,
+      labels: { subject_kind: 'queue' },
+    },
+  ],
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
@@ -224,6 +267,24 @@ export const orphanQueues = defineRule({
     'Keep `rabbit_transient_queues_ttl` > 0, or add an `expires` policy for these queues (heat never sets one: e.g. `expires` 3600000 on `^heat-engine-listener\\.` and `^engine_worker\\.`, lp:1925436). ' +
     'Consider `use_queue_manager` so restarts reuse queue names, and delete orphans idle for longer than the TTL.',
   defaults: { max: 500 },
+  promql: (t) => [
+    {
+      // `reason` tells the two triggers apart; kinds are de-duplicated across warren replicas.
+      expr: [
+        'label_replace(',
+        `  sum by (cluster) (max by (cluster, kind) (rabbitmq_openstack_orphan_queues)) > ${n(t.max)},`,
+        '  "reason", "too_many", "", "")',
+        'or',
+        'label_replace(',
+        '  max by (cluster) (rabbitmq_openstack_orphan_queues_without_expiry) > 0,',
+        '  "reason", "without_expiry", "", "")',
+      ].join('\n'),
+      summary: `{{ if eq $labels.reason "without_expiry" }}${COUNT} orphaned per-process queues on cluster {{ $labels.cluster }} never expire{{ else }}${COUNT} orphaned reply/fanout queues on cluster {{ $labels.cluster }} have no consumer{{ end }}`,
+      labels: { subject_kind: 'cluster' },
+    },
+  ],
+  partlyInPromql:
+    'counted per cluster from rabbitmq_openstack_orphan_queues, which has reply and fanout orphans but not heat\'s per-process engine_id queues; threshold overrides per vhost do not apply',
   check({ ctx, thresholds, finding }) {
     interface Acc {
       reply: number;
@@ -283,6 +344,19 @@ export const serviceConnectionsHigh = defineRule({
   // judge; minConnections keeps a pool growing from 3 to 7 connections under load quiet
   // (oslo's send pool grows up to 30).
   defaults: { limit: 0, baselineFactor: 2, minSamples: 10, minConnections: 10 },
+  promql: (t) => [
+    {
+      // The learned baseline becomes the 1-day average; it needs an hour of history.
+      expr: [
+        `rabbitmq_openstack_connections > ${n(t.baselineFactor)} * avg_over_time(rabbitmq_openstack_connections[1d])`,
+        `and rabbitmq_openstack_connections >= ${n(t.minConnections)}`,
+        'and rabbitmq_openstack_connections offset 1h',
+      ].join('\n'),
+      summary: `{{ $labels.service }} holds ${COUNT} connections from host {{ $labels.host }} to cluster {{ $labels.cluster }}, over ${n(t.baselineFactor)} × its daily average`,
+      labels: { subject_kind: 'service' },
+    },
+  ],
+  partlyInPromql: 'the learned baseline becomes the 1-day average of the same series',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const [key, g] of serviceConnectionCounts(ctx.snapshot)) {

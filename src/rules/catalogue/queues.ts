@@ -1,5 +1,5 @@
 // Queue rules that apply to any RabbitMQ user, plus quorum replication and unroutable
-// messages. Remedies: reference B1, B4, B12–B14.
+// messages.
 import type { OpenStackKind, QueueInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import {
@@ -18,6 +18,7 @@ import {
   queueTrend,
   windowBase,
 } from '../helpers.js';
+import { alternation, COUNT, n, QUEUE, range } from './promql-text.js';
 
 /*
  * One fault, one finding. The generic queue rules below leave a queue alone when an
@@ -44,6 +45,9 @@ import {
  */
 const UNCONSUMED_OWNED: ReadonlySet<OpenStackKind> = new Set(['rpc_host', 'notification', 'reply', 'fanout']);
 
+/** RPC queue kinds: oslo acknowledges on receipt, so their unacked messages are openstack-rpc-unacked's. */
+export const RPC_KINDS: ReadonlySet<OpenStackKind> = new Set(['rpc_topic', 'rpc_host']);
+
 /** True when an OpenStack rule reports this queue's lack of consumer (and its consequences). */
 export function unconsumedOwnedByOpenStack(q: QueueInfo): boolean {
   return UNCONSUMED_OWNED.has(q.role.kind);
@@ -52,6 +56,14 @@ export function unconsumedOwnedByOpenStack(q: QueueInfo): boolean {
 function depthOwnedByOpenStack(q: QueueInfo): boolean {
   return q.role.kind === 'rpc_topic' || (q.consumers === 0 && unconsumedOwnedByOpenStack(q));
 }
+
+// The same ownership in PromQL, built from the sets above. An owned queue without a
+// consumer is reported by an OpenStack rule.
+const UNCONSUMED_OWNED_RE = alternation(UNCONSUMED_OWNED);
+const OWNED_UNCONSUMED = `unless on (cluster, vhost, queue) (rabbitmq_queue_consumers{openstack_kind=~"${UNCONSUMED_OWNED_RE}"} == 0)`;
+/** The `openstack_kind` alternation of the RPC queue kinds. */
+export const RPC_KINDS_RE = alternation(RPC_KINDS);
+const STREAMS = 'streams cannot be told apart (queue type is not a label)';
 
 const isStream = (q: QueueInfo) => q.type === 'stream';
 
@@ -68,6 +80,15 @@ export const queueBacklog = defineRule({
     'Find out why the consumers fall behind: check that they run and are not stuck on a dependency (database, downstream service), then restart or scale them. ' +
     'For a notification queue add the consumer, set `driver = noop` on the producers or add a `message-ttl` policy; purging is safe there, never on an RPC topic queue.',
   defaults: { warning: 1000, critical: 10000 },
+  promql: (t) =>
+    (['warning', 'critical'] as const).map((severity) => ({
+      severity,
+      // rpc_topic depth is openstack-rpc-backlog's; an owned queue without consumer is reported as such.
+      expr: [`rabbitmq_queue_messages_ready{openstack_kind!="rpc_topic"} >= ${n(t[severity])}`, OWNED_UNCONSUMED].join('\n'),
+      summary: `${QUEUE} holds ${COUNT} ready messages`,
+      labels: { subject_kind: 'queue' },
+    })),
+  partlyInPromql: `${STREAMS}, so a stream holding its retention counts`,
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
@@ -100,6 +121,22 @@ export const queueGrowing = defineRule({
   // windowSeconds: the depth and rates are compared over this window (RabbitMQ: rates over ≥ 4
   // scrape intervals); the `for` then requires it to keep rising. minMessages: a noise floor.
   defaults: { windowSeconds: 120, minMessages: 10 },
+  promql: (t) => [
+    {
+      // Deeper than the noise floor, deeper than a window ago and never falling in it, and
+      // publishers outpacing consumers where the rates are known (without them depth decides).
+      expr: [
+        `rabbitmq_queue_messages{openstack_kind!="rpc_topic"} >= ${n(t.minMessages)}`,
+        `and rabbitmq_queue_messages > rabbitmq_queue_messages offset ${range(t.windowSeconds)}`,
+        `and resets(rabbitmq_queue_messages[${range(t.windowSeconds)}]) == 0`,
+        'unless on (cluster, vhost, queue) (rabbitmq_queue_messages_publish_rate <= rabbitmq_queue_messages_deliver_rate)',
+        OWNED_UNCONSUMED,
+      ].join('\n'),
+      summary: `${QUEUE} keeps growing (${COUNT} messages): publishers outpace consumers`,
+      labels: { subject_kind: 'queue' },
+    },
+  ],
+  partlyInPromql: STREAMS,
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
@@ -136,6 +173,17 @@ export const queueNoConsumer = defineRule({
     'Start the consumer that should read this queue and check its log for connection errors. ' +
     'If nothing will ever consume it, delete the queue, or bound it with a `message-ttl`, `max-length` or `expires` policy so it cannot grow without limit.',
   defaults: { messages: 1 },
+  promql: (t) => [
+    {
+      expr: [
+        `rabbitmq_queue_messages{openstack_kind!~"${UNCONSUMED_OWNED_RE}"} >= ${n(t.messages)}`,
+        'and on (cluster, vhost, queue) rabbitmq_queue_consumers == 0',
+      ].join('\n'),
+      summary: `${QUEUE} has ${COUNT} messages and no consumer`,
+      labels: { subject_kind: 'queue' },
+    },
+  ],
+  partlyInPromql: STREAMS,
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
@@ -166,10 +214,18 @@ export const unackedHigh = defineRule({
     'A consumer holds many deliveries without acknowledging them: set a prefetch limit (oslo: `rabbit_qos_prefetch_count`; Kolla uses 50) and restart the stuck consumer. ' +
     'Deliveries never acknowledged are closed by the consumer timeout (30 min), which shows up as disappearing consumers.',
   defaults: { unacked: 1000 },
+  promql: (t) => [
+    {
+      // RPC queues have openstack-rpc-unacked (any unacked there is a stuck consumer).
+      expr: `rabbitmq_queue_messages_unacknowledged{openstack_kind!~"${RPC_KINDS_RE}"} >= ${n(t.unacked)}`,
+      summary: `${QUEUE} has ${COUNT} unacknowledged messages`,
+      labels: { subject_kind: 'queue' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (q.unacked === 0 || q.role.kind === 'rpc_topic' || q.role.kind === 'rpc_host') continue;
+      if (q.unacked === 0 || RPC_KINDS.has(q.role.kind)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.unacked < t.unacked) continue;
       if (!queueHolds(ctx, q, (x) => x.unacked >= t.unacked)) continue;
@@ -195,6 +251,7 @@ export const quorumQueueUnderreplicated = defineRule({
     'Bring the nodes of the missing members back. After replacing a node, add replicas by hand (`rabbitmq-queues grow <new-node> all`; streams: Kolla `rabbitmq-repair-stream-replicas.sh`) ' +
     'and remove the departed node (`rabbitmq-queues shrink <old-node>`). With no leader a majority of the members is down and the queue is unavailable until they return.',
   defaults: {},
+  notInPromql: 'quorum members, online members and leaders are not exported as metrics',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
@@ -229,6 +286,17 @@ export const unroutableMessages = defineRule({
     "In OpenStack a NO_ROUTE reply means the caller's reply_ queue is gone (MessageUndeliverable, seen by the caller as a MessagingTimeout, LP #1905965): check that the calling process is alive and its reply queue has a consumer.",
   // messages: at least this many over the window; windowSeconds: how far back to compare the counters.
   defaults: { messages: 1, windowSeconds: 300 },
+  promql: (t) => [
+    {
+      expr: [
+        `increase(rabbitmq_messages_unroutable_returned_total[${range(t.windowSeconds)}])`,
+        `+ increase(rabbitmq_messages_unroutable_dropped_total[${range(t.windowSeconds)}])`,
+        `>= ${n(t.messages)}`,
+      ].join('\n'),
+      summary: `About ${COUNT} messages were unroutable (returned or dropped) on cluster {{ $labels.cluster }} in the last ${range(t.windowSeconds)}`,
+      labels: { subject_kind: 'cluster' },
+    },
+  ],
   check({ ctx, thresholds, finding }) {
     const t = thresholds();
     if (!t) return [];
