@@ -24,7 +24,7 @@ export function queueKey(q: Pick<QueueInfo, 'vhost' | 'name'>): string {
 }
 
 /** A counter's rate; a counter that went backwards was reset (queue re-declared, node restarted) and gives null. */
-function counterRate(prev: number | null | undefined, cur: number | null | undefined, seconds: number): number | null {
+export function counterRate(prev: number | null | undefined, cur: number | null | undefined, seconds: number): number | null {
   if (prev == null || cur == null || seconds <= 0 || cur < prev) return null;
   return (cur - prev) / seconds;
 }
