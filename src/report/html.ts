@@ -4,14 +4,7 @@
 import type { Severity } from '../rules/types.js';
 import { HEADROOM_WARN_AT, type ClusterReport, type Headroom, type Level, type QueueRow, type Report, type ReportStatus } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import {
-  SEVERITY_WORD,
-  STATUS_WORD,
-  groupFindings,
-  oneLine,
-  orphanLine,
-  severityCounts,
-} from './format.js';
+import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
 
 export interface HtmlOptions {
   /** Findings of one rule shown before the rest are counted; default 10. */

@@ -2,14 +2,7 @@
 // user data, so they go into code spans and every other cell is escaped.
 import type { ClusterReport, Report } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import {
-  SEVERITY_WORD,
-  STATUS_WORD,
-  groupFindings,
-  oneLine,
-  orphanLine,
-  severityCounts,
-} from './format.js';
+import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
 import { statusLine } from './text.js';
 
 export interface MarkdownOptions {

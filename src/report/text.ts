@@ -3,17 +3,7 @@
 import type { Severity } from '../rules/types.js';
 import type { ClusterReport, Headroom, Report, ReportStatus } from './model.js';
 import { fmtBytesShort, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import {
-  STATUS_WORD,
-  SEVERITY_TAG,
-  groupFindings,
-  oneLine,
-  orphanLine,
-  severityCounts,
-  subjectLabel,
-  truncate,
-  wrap,
-} from './format.js';
+import { STATUS_WORD, SEVERITY_TAG, groupFindings, oneLine, orphanLine, severityCounts, subjectLabel, truncate, wrap } from './format.js';
 import { table, type Cell } from './table.js';
 
 export interface TextOptions {
