@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { WarrenConfig } from '../config/index.js';
+import { LOG_REDACTION } from '../redact.js';
 import { startAgent } from '../server/index.js';
 
 /** `warren run`: the daemon. Runs until SIGTERM/SIGINT, then drains and exits 0. */
@@ -8,7 +9,7 @@ export async function runDaemon(config: WarrenConfig): Promise<number> {
     level: config.logLevel,
     base: { app: 'warren' },
     // Belt and braces: credentials are never put in log objects, but redact them if they ever are.
-    redact: { paths: ['password', '*.password', 'authorization', '*.authorization'], censor: '[redacted]' },
+    redact: LOG_REDACTION,
   });
   const agent = await startAgent(config, log);
   return new Promise<number>((resolve) => {

@@ -3,6 +3,7 @@ import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
 import type { $ZodIssue as ZodIssue } from 'zod/v4/core';
+import { hasUserinfo, redactUrls } from '../redact.js';
 import { clusterSchema, fileSchema, openstackSchema } from './schema.js';
 import type { ClusterConfig, WarrenConfig, WebConfig } from './schema.js';
 
@@ -58,7 +59,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     for (const key of ['url', 'prometheusUrl'] as const) {
       const u = c[key];
       // A password in a URL ends up in shell history, `ps` and every message that names the URL.
-      if (u !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(u)) {
+      if (u !== undefined && hasUserinfo(u)) {
         throw new ConfigError(`${where}: ${prefix}${key}: credentials in the URL are not accepted; give user and passwordFile (or WARREN_PASSWORD) instead`);
       }
     }
@@ -165,7 +166,7 @@ export function describeZodError(where: string, err: ZodError, input: unknown, p
   const key = prefix + issue.path.map(String).join('.');
   const value = valueAt(input, issue.path);
   // basicAuthUsers should hold hashes, but a plaintext password put there by mistake must not be echoed either.
-  const shown = /password|basicAuth/i.test(key) ? '(hidden)' : JSON.stringify(value)?.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s"]*@/gi, '$1***@');
+  const shown = /password|basicAuth/i.test(key) ? '(hidden)' : JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redactUrls(v, '***@') : v));
   let expected = issue.message;
   if (issue.code === 'invalid_type') expected = `a ${issue.expected}`;
   if (issue.code === 'unrecognized_keys') {

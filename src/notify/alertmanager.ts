@@ -10,7 +10,8 @@
 // instances of an HA pair send identical label sets and Alertmanager deduplicates them.
 import type { Alert, AlertChange } from '../rules/index.js';
 import { alertLabels } from '../rules/index.js';
-import { postJson, redactUrl } from './http.js';
+import { redactUrls } from '../redact.js';
+import { postJson } from './http.js';
 import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueOptions } from './queue.js';
 
 export interface AlertmanagerAlert {
@@ -122,7 +123,7 @@ export function createAlertmanagerNotifier(o: AlertmanagerNotifierOptions): Aler
   const timeoutMs = o.timeoutMs ?? 10_000;
   const endpoint = `${o.url.replace(/\/+$/, '')}/api/v2/alerts`;
   const post = o.post ?? ((url: string, body: AlertmanagerAlert[]) => postJson(url, body, { timeoutMs }));
-  const receiver = redactUrl(o.url);
+  const receiver = redactUrls(o.url);
   const queue = new DeliveryQueue<AlertmanagerItem>({
     ...o.queue,
     receiver,

@@ -2,6 +2,7 @@
 // receiver URL (`https://user:pass@am.example:9093`) become an Authorization header and
 // never appear in a log line, an error message or a metric label.
 import { request } from 'undici';
+import { redactUrls } from '../redact.js';
 
 /** A delivery that may succeed later (network error, timeout, 5xx, 408, 429): retry with backoff. */
 export class DeliveryError extends Error {
@@ -19,11 +20,6 @@ export class PermanentDeliveryError extends DeliveryError {
   override name = 'PermanentDeliveryError';
 }
 
-/** `https://user:pass@host/x` -> `https://host/x`, for anything shown to people. */
-export function redactUrl(url: string): string {
-  return url.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
-}
-
 export interface PostOptions {
   timeoutMs: number;
   headers?: Record<string, string>;
@@ -32,7 +28,7 @@ export interface PostOptions {
 /** POST `body` as JSON. Resolves on 2xx; throws DeliveryError or PermanentDeliveryError. */
 export async function postJson(url: string, body: unknown, opts: PostOptions): Promise<void> {
   const { target, authorization } = splitCredentials(url);
-  const where = redactUrl(url);
+  const where = redactUrls(url);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.headers ?? {}) };
   if (authorization) headers.authorization = authorization;
   let res;
@@ -48,7 +44,7 @@ export async function postJson(url: string, body: unknown, opts: PostOptions): P
   } catch (err) {
     const e = err as Error & { code?: string };
     const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${opts.timeoutMs} ms` : (e.code ?? e.message);
-    throw new DeliveryError(`POST ${where} failed: ${redactUrl(String(reason))}`);
+    throw new DeliveryError(`POST ${where} failed: ${redactUrls(String(reason))}`);
   }
   let text = '';
   try {
@@ -59,7 +55,7 @@ export async function postJson(url: string, body: unknown, opts: PostOptions): P
   const status = res.statusCode;
   if (status >= 200 && status < 300) return;
   const detail = text.trim().slice(0, 200).replace(/\s+/g, ' ');
-  const message = `POST ${where} answered ${status}${detail ? `: ${redactUrl(detail)}` : ''}`;
+  const message = `POST ${where} answered ${status}${detail ? `: ${redactUrls(detail)}` : ''}`;
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) throw new PermanentDeliveryError(message, status);
   throw new DeliveryError(message, status);
 }

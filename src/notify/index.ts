@@ -7,10 +7,10 @@ import { createAlertmanagerNotifier, type AlertmanagerItem, type AlertmanagerNot
 import { logAlertChanges } from './log.js';
 import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueJSON, type QueuedItem, type QueueStats } from './queue.js';
 import { createWebhookNotifier, type WebhookChange, type WebhookNotifier } from './webhook.js';
-import { redactUrl } from './http.js';
+import { redactUrls } from '../redact.js';
 
 export { saveState, loadState } from './state.js';
-export { redactUrl, postJson, DeliveryError, PermanentDeliveryError } from './http.js';
+export { postJson, DeliveryError, PermanentDeliveryError } from './http.js';
 export { DeliveryQueue, systemClock, type Clock, type QueueStats, type DeliveryQueueJSON } from './queue.js';
 export { createAlertmanagerNotifier, alertmanagerBody, alertmanagerItemsForChange } from './alertmanager.js';
 export { createWebhookNotifier, webhookChange, webhookPayload } from './webhook.js';
@@ -71,10 +71,10 @@ export function createNotifiers(o: NotifiersOptions): Notifiers {
       ...(o.resendIntervalMs !== undefined ? { resendIntervalMs: o.resendIntervalMs } : {}),
       ...(o.validForMs !== undefined ? { validForMs: o.validForMs } : {}),
       ...(o.generatorURL !== undefined ? { generatorURL: o.generatorURL } : {}),
-      queue: hooks(redactUrl(url)),
+      queue: hooks(redactUrls(url)),
     }),
   );
-  const webhooks: WebhookNotifier[] = o.webhookUrls.map((url) => createWebhookNotifier({ url, ...common, queue: hooks(redactUrl(url)) }));
+  const webhooks: WebhookNotifier[] = o.webhookUrls.map((url) => createWebhookNotifier({ url, ...common, queue: hooks(redactUrls(url)) }));
   const queues = (): Array<DeliveryQueue<unknown>> => [...ams.map((a) => a.queue), ...webhooks.map((w) => w.queue)] as Array<DeliveryQueue<unknown>>;
 
   return {

@@ -31,7 +31,8 @@
 // other 4xx drop the batch (counted as rejected).
 import type { AlertChange } from '../rules/index.js';
 import type { Severity, Subject } from '../rules/index.js';
-import { postJson, redactUrl } from './http.js';
+import { redactUrls } from '../redact.js';
+import { postJson } from './http.js';
 import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueOptions } from './queue.js';
 
 export interface WebhookChange {
@@ -104,7 +105,7 @@ export interface WebhookNotifier {
 export function createWebhookNotifier(o: WebhookNotifierOptions): WebhookNotifier {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const post = o.post ?? ((url: string, body: WebhookPayload) => postJson(url, body, { timeoutMs }));
-  const receiver = redactUrl(o.url);
+  const receiver = redactUrls(o.url);
   const queue = new DeliveryQueue<WebhookChange>({
     ...o.queue,
     receiver,

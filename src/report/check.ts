@@ -3,6 +3,8 @@
 import type { Finding, Rule } from '../rules/index.js';
 import type { ClusterReport, Report, ReportStatus } from './model.js';
 import { UNREACHABLE_RULE, exitCode, statusOfFindings, worstStatus } from './model.js';
+import { listSome } from '../format.js';
+import { SEVERITY_RANK } from '../rules/index.js';
 import { STATUS_WORD, oneLine, severityCounts, subjectName } from './format.js';
 
 export interface CheckOptions {
@@ -104,8 +106,7 @@ export function renderCheck(report: Report, opts: CheckOptions = {}): CheckResul
     }
   }
   // Findings arrive worst first within a cluster; merge clusters by severity, keep that order otherwise.
-  const rank = { critical: 0, warning: 1, info: 2 } as const;
-  chosen.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  chosen.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
 
   const status: ReportStatus = report.clusters.length === 0 ? 'unknown' : worstStatus([unreachable.length ? 'unknown' : 'ok', statusOfFindings(chosen)]);
 
@@ -126,8 +127,7 @@ export function renderCheck(report: Report, opts: CheckOptions = {}): CheckResul
     }
     const groups = [...byRule.entries()];
     const shown = groups.slice(0, listed).map(([rule, names]) => {
-      const some = names.slice(0, SUBJECTS_PER_RULE).join(', ');
-      return `${rule} ${some}${names.length > SUBJECTS_PER_RULE ? ` and ${names.length - SUBJECTS_PER_RULE} more` : ''}`;
+      return `${rule} ${listSome(names, SUBJECTS_PER_RULE)}`;
     });
     const restRules = groups.length - shown.length;
     parts.push(`${severityCounts(counted)}: ${shown.join('; ')}${restRules > 0 ? `; and ${restRules} more rules` : ''}`);

@@ -1,9 +1,9 @@
-// Formatting and ordering shared by every renderer. Pure, locale-independent
-// (a report must read the same on every machine and in every test).
+// Words, grouping and text layout shared by every renderer. Numbers, sizes, rates and
+// durations are written by src/format.ts, findings ordered by src/rules/order.ts.
+// Pure, locale-independent (a report must read the same on every machine and in every test).
+import { fmtInt } from '../format.js';
 import type { Finding, Severity, Subject } from '../rules/index.js';
 import type { ReportStatus } from './model.js';
-
-export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 export const STATUS_WORD: Record<ReportStatus, string> = {
   ok: 'OK',
@@ -16,75 +16,6 @@ export const SEVERITY_WORD: Record<Severity, string> = { critical: 'CRITICAL', w
 
 export const SEVERITY_TAG: Record<Severity, string> = { critical: 'CRIT', warning: 'WARN', info: 'INFO' };
 
-const INT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-
-/** 9980 -> "9,980". */
-export function fmtInt(n: number): string {
-  return INT.format(n);
-}
-
-/** Binary units, as the RabbitMQ management UI shows them. */
-export function fmtBytes(n: number): string {
-  if (!Number.isFinite(n)) return '?';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = Math.abs(n);
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const s = i === 0 ? String(Math.round(v)) : v >= 100 ? v.toFixed(0) : v.toFixed(1);
-  return `${n < 0 ? '-' : ''}${s} ${units[i]}`;
-}
-
-/** Compact binary units for narrow table cells: "954M", "1.0G". */
-export function fmtBytesShort(n: number): string {
-  return fmtBytes(n).replace(/ (K|M|G|T|P)iB$/, '$1').replace(/ B$/, 'B');
-}
-
-/** Messages per second; '-' when unknown (stats disabled, a single sample). */
-export function fmtRate(r: number | null): string {
-  if (r === null || !Number.isFinite(r)) return '-';
-  const a = Math.abs(r);
-  if (a === 0) return '0/s';
-  if (a < 0.1) return `${r.toFixed(2)}/s`;
-  if (a < 100) return `${r.toFixed(1)}/s`;
-  return `${fmtInt(Math.round(r))}/s`;
-}
-
-/** Depth change per second, signed so growth stands out. */
-export function fmtGrowth(r: number | null): string {
-  if (r === null || !Number.isFinite(r)) return '-';
-  if (r === 0) return '0/s';
-  return (r > 0 ? '+' : '') + fmtRate(r);
-}
-
-export function fmtPercent(ratio: number): string {
-  if (!Number.isFinite(ratio)) return '?';
-  const p = ratio * 100;
-  return p < 10 && p > 0 ? `${p.toFixed(1)}%` : `${Math.round(p)}%`;
-}
-
-export function fmtDuration(seconds: number): string {
-  if (seconds <= 0) return '0s';
-  if (seconds % 86400 === 0) return `${seconds / 86400}d`;
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  if (seconds > 120) return `${Math.round(seconds / 60)}m`;
-  return `${Math.round(seconds)}s`;
-}
-
-/** "2026-11-22 03:00:10 UTC": ISO is for machines, this is for the person reading. */
-export function fmtTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${fmtInt(n)} ${n === 1 ? one : many}`;
-}
-
 /** How a subject reads to a person: `queue notifications.info (vhost /nova)`. */
 export function subjectLabel(s: Subject): string {
   const vhost = s.vhost !== undefined && s.vhost !== '/' && (s.kind === 'queue' || s.kind === 'connection') ? ` (vhost ${s.vhost})` : '';
@@ -94,41 +25,6 @@ export function subjectLabel(s: Subject): string {
 /** The subject's name alone, qualified by its vhost when that is not `/`. */
 export function subjectName(s: Subject): string {
   return s.vhost !== undefined && s.vhost !== '/' && (s.kind === 'queue' || s.kind === 'connection') ? `${s.name}@${s.vhost}` : s.name;
-}
-
-// Broker-wide trouble reads before trouble with one queue of the same severity.
-const KIND_RANK: Record<Subject['kind'], number> = {
-  cluster: 0,
-  node: 1,
-  service: 2,
-  host: 3,
-  vhost: 4,
-  connection: 5,
-  queue: 6,
-};
-
-// Evidence keys that say how bad a finding is, most telling first.
-const MAGNITUDE_KEYS = ['messages', 'ready', 'unacked', 'connections', 'channels', 'count', 'growthRate', 'value'];
-
-/** A number that orders findings of one rule by how bad they are; 0 when the evidence has none. */
-export function findingMagnitude(f: Finding): number {
-  for (const k of MAGNITUDE_KEYS) {
-    const v = f.evidence[k];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-  }
-  return 0;
-}
-
-/** Worst first: severity, then broker-wide before per-queue, then rule, then the biggest, then by name. */
-export function compareFindings(a: Finding, b: Finding): number {
-  return (
-    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-    KIND_RANK[a.subject.kind] - KIND_RANK[b.subject.kind] ||
-    a.rule.localeCompare(b.rule, 'en') ||
-    findingMagnitude(b) - findingMagnitude(a) ||
-    a.subject.name.localeCompare(b.subject.name, 'en') ||
-    (a.subject.vhost ?? '').localeCompare(b.subject.vhost ?? '', 'en')
-  );
 }
 
 export interface FindingGroup<T extends Finding = Finding> {

@@ -2,24 +2,9 @@
 // open offline: inline CSS, inline SVG charts, no scripts, no fonts, no URLs to
 // fetch. Every piece of broker data is escaped (queue names are user data).
 import type { Severity } from '../rules/index.js';
-import type { ClusterReport, Headroom, Level, QueueRow, Report, ReportStatus } from './model.js';
-import {
-  SEVERITY_WORD,
-  STATUS_WORD,
-  fmtBytes,
-  fmtDuration,
-  fmtGrowth,
-  fmtInt,
-  fmtPercent,
-  fmtRate,
-  fmtTime,
-  groupFindings,
-  oneLine,
-  orphanLine,
-  plural,
-  severityCounts,
-} from './format.js';
-import { listSome } from './text.js';
+import { HEADROOM_WARN_AT, type ClusterReport, type Headroom, type Level, type QueueRow, type Report, type ReportStatus } from './model.js';
+import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
+import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
 
 export interface HtmlOptions {
   /** Findings of one rule shown before the rest are counted; default 10. */
@@ -224,9 +209,9 @@ function clusterSection(c: ClusterReport, rows: number): string {
         td(n.name, 'name') +
         (n.running ? td('yes') : '<td class="bad">NO</td>') +
         (showVersion ? `<td class="warn" style="white-space:nowrap">${esc(`${n.rabbitmqVersion} / Erlang ${n.erlangVersion}`)}</td>` : '') +
-        `<td>${headroomBar(res('memory'), `${fmtBytes(n.memUsed)} of ${fmtBytes(n.memLimit)} (${fmtPercent(n.memLimit ? n.memUsed / n.memLimit : 0)})`, 0.8)}</td>` +
-        `<td>${headroomBar(res('disk'), `${fmtBytes(n.diskFree)} free, limit ${fmtBytes(n.diskFreeLimit)}`, 0.5)}</td>` +
-        `<td>${headroomBar(res('fd'), `${fmtInt(n.fdUsed)} of ${fmtInt(n.fdTotal)} (${fmtPercent(n.fdTotal ? n.fdUsed / n.fdTotal : 0)})`, 0.8)}</td>` +
+        `<td>${headroomBar(res('memory'), `${fmtBytes(n.memUsed)} of ${fmtBytes(n.memLimit)} (${fmtPercent(n.memLimit ? n.memUsed / n.memLimit : 0)})`, HEADROOM_WARN_AT.memory)}</td>` +
+        `<td>${headroomBar(res('disk'), `${fmtBytes(n.diskFree)} free, limit ${fmtBytes(n.diskFreeLimit)}`, HEADROOM_WARN_AT.disk)}</td>` +
+        `<td>${headroomBar(res('fd'), `${fmtInt(n.fdUsed)} of ${fmtInt(n.fdTotal)} (${fmtPercent(n.fdTotal ? n.fdUsed / n.fdTotal : 0)})`, HEADROOM_WARN_AT.fd)}</td>` +
         (alarms ? `<td class="bad">${esc(alarms)}</td>` : td('none')) +
         (n.partitions.length ? `<td class="bad name">${esc(n.partitions.join(', '))}</td>` : td('none')) +
         '</tr>',

@@ -6,7 +6,7 @@ import { renderJson } from './json.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import { renderText, type TextOptions } from './text.js';
 
-export { buildReport, exitCode, redactUrl, statusOfFindings, worstStatus, UNREACHABLE_RULE } from './model.js';
+export { buildReport, exitCode, statusOfFindings, worstStatus, UNREACHABLE_RULE } from './model.js';
 export type {
   BuildOptions,
   ClusterInput,

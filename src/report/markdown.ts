@@ -1,23 +1,9 @@
 // The report for a ticket or a chat: GitHub-flavoured markdown tables. Names are
 // user data, so they go into code spans and every other cell is escaped.
 import type { ClusterReport, Report } from './model.js';
-import {
-  SEVERITY_WORD,
-  STATUS_WORD,
-  fmtBytes,
-  fmtDuration,
-  fmtGrowth,
-  fmtInt,
-  fmtPercent,
-  fmtRate,
-  fmtTime,
-  groupFindings,
-  oneLine,
-  orphanLine,
-  plural,
-  severityCounts,
-} from './format.js';
-import { listSome, statusLine } from './text.js';
+import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
+import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
+import { statusLine } from './text.js';
 
 export interface MarkdownOptions {
   /** Findings of one rule shown before the rest are counted; default 10. */

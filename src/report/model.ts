@@ -4,9 +4,9 @@
 import type { Finding, Severity } from '../rules/index.js';
 import type { HostQueue, OpenStackView, ServiceSummary } from '../snapshot/index.js';
 import type { ConnectionInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/index.js';
-import { queueKey, queueRates, totalRates } from '../snapshot/index.js';
-import { stripUserinfo, unreachableFinding } from '../rules/index.js';
-import { compareFindings } from './format.js';
+import { counterRate, queueKey, queueRates, totalRates } from '../snapshot/index.js';
+import { compareFindings, ruleById, unreachableFinding } from '../rules/index.js';
+import { redactUrls } from '../redact.js';
 
 export type ReportStatus = 'ok' | 'warning' | 'critical' | 'unknown';
 
@@ -222,11 +222,6 @@ export function statusOfFindings(findings: readonly Pick<Finding, 'rule' | 'seve
   return sev.has('critical') ? 'critical' : sev.has('warning') ? 'warning' : 'ok';
 }
 
-/** Drops `user:password@` from URLs in a text: a report gets pasted into tickets. */
-export function redactUrl(text: string): string {
-  return stripUserinfo(text);
-}
-
 export function buildReport(clusters: ClusterInput[], generatedAt: Date, opts: BuildOptions = {}): Report {
   const limit = Math.max(1, opts.listLimit ?? 20);
   const built = clusters.map((c) => buildCluster(c, limit));
@@ -247,9 +242,9 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
   const status = !last ? 'unknown' : statusOfFindings(findings);
   const base = {
     name: last?.broker.clusterName || last?.cluster || c.target,
-    url: redactUrl(c.url),
+    url: redactUrls(c.url),
     status,
-    error: c.error === undefined ? null : redactUrl(c.error),
+    error: c.error === undefined ? null : redactUrls(c.error),
   };
   // Keys in the contract's order, then the renderers' extras: the JSON reads top-down like the doc.
   if (!last || !first) {
@@ -348,6 +343,26 @@ function buildTotals(prev: Snapshot | undefined, last: Snapshot): ReportTotals {
   };
 }
 
+/** A number among a catalogue rule's defaults; the catalogue owns the thresholds. */
+function ruleDefault(id: string, key: string): number {
+  const value = ruleById(id)?.defaults[key];
+  if (typeof value !== 'number') throw new Error(`rule ${id} has no default ${key}`);
+  return value;
+}
+
+/**
+ * The pressure at which a resource's headroom turns to warning: where memory-high,
+ * disk-low (free < factor × limit, i.e. limit/free > 1/factor) and file-descriptors-high
+ * (also sockets and Erlang processes) fire with their default thresholds.
+ */
+export const HEADROOM_WARN_AT: Readonly<Record<Headroom['resource'], number>> = Object.freeze({
+  memory: ruleDefault('memory-high', 'ratio'),
+  disk: 1 / ruleDefault('disk-low', 'factor'),
+  fd: ruleDefault('file-descriptors-high', 'ratio'),
+  sockets: ruleDefault('file-descriptors-high', 'ratio'),
+  processes: ruleDefault('file-descriptors-high', 'ratio'),
+});
+
 function level(pressure: number, warnAt: number, alarm: boolean): Level {
   if (alarm || pressure >= 1) return 'critical';
   return pressure >= warnAt ? 'warning' : 'ok';
@@ -362,26 +377,21 @@ function nodeHeadroom(n: Snapshot['nodes'][number]): Headroom[] {
   // Disk pressure is limit/free: 1 when free space has fallen to the limit (the alarm).
   const disk = n.diskFree > 0 ? n.diskFreeLimit / n.diskFree : n.diskFreeLimit > 0 ? 1 : 0;
   const out: Headroom[] = [
-    { resource: 'memory', value: n.memUsed, limit: n.memLimit, pressure: mem, level: level(mem, 0.8, n.memAlarm) },
-    { resource: 'disk', value: n.diskFree, limit: n.diskFreeLimit, pressure: disk, level: level(disk, 0.5, n.diskAlarm) },
+    { resource: 'memory', value: n.memUsed, limit: n.memLimit, pressure: mem, level: level(mem, HEADROOM_WARN_AT.memory, n.memAlarm) },
+    { resource: 'disk', value: n.diskFree, limit: n.diskFreeLimit, pressure: disk, level: level(disk, HEADROOM_WARN_AT.disk, n.diskAlarm) },
   ];
   const fd = ratio(n.fdUsed, n.fdTotal);
-  out.push({ resource: 'fd', value: n.fdUsed, limit: n.fdTotal, pressure: fd, level: level(fd, 0.8, false) });
+  out.push({ resource: 'fd', value: n.fdUsed, limit: n.fdTotal, pressure: fd, level: level(fd, HEADROOM_WARN_AT.fd, false) });
   // Brokers from 4.0 no longer report sockets; leave out what is not there.
   if (n.socketsTotal > 0) {
     const s = ratio(n.socketsUsed, n.socketsTotal);
-    out.push({ resource: 'sockets', value: n.socketsUsed, limit: n.socketsTotal, pressure: s, level: level(s, 0.8, false) });
+    out.push({ resource: 'sockets', value: n.socketsUsed, limit: n.socketsTotal, pressure: s, level: level(s, HEADROOM_WARN_AT.sockets, false) });
   }
   if (n.procTotal > 0) {
     const p = ratio(n.procUsed, n.procTotal);
-    out.push({ resource: 'processes', value: n.procUsed, limit: n.procTotal, pressure: p, level: level(p, 0.8, false) });
+    out.push({ resource: 'processes', value: n.procUsed, limit: n.procTotal, pressure: p, level: level(p, HEADROOM_WARN_AT.processes, false) });
   }
   return out;
-}
-
-function counterRate(a: number | null | undefined, b: number | null | undefined, seconds: number): number | null {
-  if (a == null || b == null || seconds <= 0 || b < a) return null;
-  return (b - a) / seconds;
 }
 
 function compareBusiest(a: { q: QueueInfo; traffic: number }, b: { q: QueueInfo; traffic: number }): number {

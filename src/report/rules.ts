@@ -1,7 +1,8 @@
 // `warren rules`: the catalogue an operator reads to know what warren checks and how
 // to tune it. The `prometheus` format lives in src/rules/promql.ts.
 import type { Rule } from '../rules/index.js';
-import { fmtDuration, wrap } from './format.js';
+import { fmtDuration } from '../format.js';
+import { wrap } from './format.js';
 import { table } from './table.js';
 
 export interface CatalogueEntry {

@@ -2,25 +2,8 @@
 // what is wrong and what to do (worst first), then the tables that back it up.
 import type { Severity } from '../rules/index.js';
 import type { ClusterReport, Headroom, Report, ReportStatus } from './model.js';
-import {
-  STATUS_WORD,
-  SEVERITY_TAG,
-  fmtBytesShort,
-  fmtDuration,
-  fmtGrowth,
-  fmtInt,
-  fmtPercent,
-  fmtRate,
-  fmtTime,
-  groupFindings,
-  oneLine,
-  orphanLine,
-  plural,
-  severityCounts,
-  subjectLabel,
-  truncate,
-  wrap,
-} from './format.js';
+import { fmtBytesShort, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
+import { STATUS_WORD, SEVERITY_TAG, groupFindings, oneLine, orphanLine, severityCounts, subjectLabel, truncate, wrap } from './format.js';
 import { table, type Cell } from './table.js';
 
 export interface TextOptions {
@@ -321,10 +304,4 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
 
 function indentLine(s: string): string {
   return `  ${s}`;
-}
-
-/** "a, b, c and 4 more". */
-export function listSome(items: readonly string[], max: number): string {
-  if (items.length <= max) return items.join(', ');
-  return `${items.slice(0, max).join(', ')} and ${fmtInt(items.length - max)} more`;
 }

@@ -19,7 +19,7 @@
 //
 // Pure: state in, state and changes out. The state is plain data (persisted by the daemon).
 import { createHash } from 'node:crypto';
-import { SEVERITY_RANK } from './helpers.js';
+import { SEVERITY_RANK } from './order.js';
 import type { Finding, Rule, Severity, Subject } from './types.js';
 
 export interface Alert {

@@ -6,7 +6,7 @@ import * as openstack from './catalogue/openstack.js';
 import * as queues from './catalogue/queues.js';
 import type { Rule } from './types.js';
 
-export { unreachableFinding, stripUserinfo } from './catalogue/broker.js';
+export { unreachableFinding } from './catalogue/broker.js';
 
 export const catalogue: readonly Rule[] = Object.freeze([
   // Broker health

@@ -1,7 +1,7 @@
 // Runs the catalogue over one RuleContext. Pure apart from the optional error callback.
 import { drain } from '../slices.js';
 import { catalogue } from './catalogue.js';
-import { SEVERITY_RANK } from './helpers.js';
+import { SEVERITY_RANK, compareFindings } from './order.js';
 import type { Finding, Rule, RuleContext, ThresholdLookup } from './types.js';
 
 export interface RuleError {
@@ -52,21 +52,6 @@ export function evaluateRules(
   const { findings, errors } = evaluateAll(ctx, lookup, rules);
   for (const e of errors) onError(e);
   return findings;
-}
-
-/** Worst severity first, then rule id, then subject: a stable order for reports and tests. */
-export function compareFindings(a: Finding, b: Finding): number {
-  return (
-    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-    cmp(a.rule, b.rule) ||
-    cmp(a.subject.kind, b.subject.kind) ||
-    cmp(a.subject.vhost ?? '', b.subject.vhost ?? '') ||
-    cmp(a.subject.name, b.subject.name)
-  );
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** One finding per (rule, subject): alert identity depends on it. The worst one wins. */

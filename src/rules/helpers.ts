@@ -1,6 +1,6 @@
 // Shared pieces of the rule catalogue: how a rule is declared, how it reads its
 // thresholds, and the few calculations several rules need (samples, windows, rates,
-// trends, formatting). Everything here is pure.
+// trends). Everything here is pure; summaries are worded with src/format.ts.
 import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/index.js';
 import { baselineFor, queueIndex, queueKey, queueRates, type QueueRates } from '../snapshot/index.js';
 import type { Finding, PromqlAlert, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
@@ -279,54 +279,4 @@ export function versionAtLeast(version: string, major: number, minor: number): b
   const a = Number(m[1]);
   const b = Number(m[2]);
   return a > major || (a === major && b >= minor);
-}
-
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
-
-// ---- formatting for summaries -----------------------------------------------------
-
-/** 12345 -> "12,345". By hand: Intl formatting is slow and runs for every finding. */
-export function fmtInt(n: number): string {
-  const r = Math.round(n);
-  const digits = String(Math.abs(r));
-  if (digits.length <= 3 || !/^\d+$/.test(digits)) return String(r);
-  let out = '';
-  for (let i = digits.length; i > 0; i -= 3) out = digits.slice(Math.max(0, i - 3), i) + (out ? `,${out}` : '');
-  return r < 0 ? `-${out}` : out;
-}
-
-export function fmtRate(n: number): string {
-  return n >= 10 ? fmtInt(n) : n.toFixed(n >= 1 ? 1 : 2);
-}
-
-export function fmtPercent(ratio: number): string {
-  return `${Math.round(ratio * 100)} %`;
-}
-
-export function fmtBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? Math.round(v) : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-
-export function fmtSeconds(s: number): string {
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 5400) return `${Math.round(s / 60)} min`;
-  if (s < 172800) return `${(s / 3600).toFixed(s < 36000 ? 1 : 0)} h`;
-  return `${Math.round(s / 86400)} days`;
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${fmtInt(n)} ${n === 1 ? one : many}`;
-}
-
-/** `a, b, c and 4 more` for summaries that must stay one line. */
-export function listSome(items: readonly string[], max = 3): string {
-  if (items.length <= max) return items.join(', ');
-  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }

@@ -11,8 +11,8 @@ export type {
   ThresholdLookup,
   Thresholds,
 } from './types.js';
-export { catalogue, ruleById, stripUserinfo, unreachableFinding, UNREACHABLE_RULE_ID } from './catalogue.js';
-export { evaluateAll, evaluateRules, evaluationSteps, compareFindings, type Evaluation, type RuleError } from './evaluate.js';
+export { catalogue, ruleById, unreachableFinding, UNREACHABLE_RULE_ID } from './catalogue.js';
+export { evaluateAll, evaluateRules, evaluationSteps, type Evaluation, type RuleError } from './evaluate.js';
 export {
   activeAlerts,
   alertFingerprint,
@@ -27,3 +27,4 @@ export {
 export { emptyLearned, learn } from './learn.js';
 export { checkRulesConfig, thresholdLookup } from './thresholds.js';
 export { renderAlertReference, renderPrometheusRules } from './promql.js';
+export { compareFindings, findingMagnitude, SEVERITY_RANK } from './order.js';

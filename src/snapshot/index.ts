@@ -22,6 +22,7 @@ export type {
 export { buildSnapshot } from './build.js';
 export {
   baselineFor,
+  counterRate,
   createRatesMemo,
   queueIndex,
   queueKey,

@@ -23,7 +23,7 @@ export interface TotalRates {
 }
 
 /** A counter's rate; a counter that went backwards was reset (queue re-declared, node restarted) and gives null. */
-function counterRate(prev: number | null | undefined, cur: number | null | undefined, seconds: number): number | null {
+export function counterRate(prev: number | null | undefined, cur: number | null | undefined, seconds: number): number | null {
   if (prev == null || cur == null || seconds <= 0 || cur < prev) return null;
   return (cur - prev) / seconds;
 }

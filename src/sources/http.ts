@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Agent, errors, request } from 'undici';
 import { formatDuration, type TlsConfig } from '../config/index.js';
+import { fmtBytes } from '../format.js';
+import { describeUrl } from '../redact.js';
 
 /** Why a broker request failed, with one line that says what to do. Never carries a password. */
 export class SourceError extends Error {
@@ -136,24 +138,8 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
   }
 }
 
-/** scheme://host:port/path without userinfo or query, for messages. */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
 function tooLarge(where: string, cap: number): SourceError {
-  return new SourceError('too-large', `${where} sent more than ${formatBytes(cap)} (maxBodyBytes); raise maxBodyBytes in the config if the broker is really that large`);
-}
-
-/** 268435456 -> "256 MiB", 200000 -> "195.3 KiB", 100 -> "100 bytes". */
-export function formatBytes(n: number): string {
-  const [value, unit] = n >= 1048576 ? [n / 1048576, 'MiB'] : n >= 1024 ? [n / 1024, 'KiB'] : [n, 'bytes'];
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
+  return new SourceError('too-large', `${where} sent more than ${fmtBytes(cap)} (maxBodyBytes); raise maxBodyBytes in the config if the broker is really that large`);
 }
 
 function connectError(err: unknown, where: string, timeoutMs: number, phase: 'headers' | 'body'): SourceError {

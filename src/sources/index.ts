@@ -10,8 +10,6 @@ export {
 } from './collect.js';
 export {
   createHttpClient,
-  describeUrl,
-  formatBytes,
   SourceError,
   type HttpClient,
   type HttpTargetOptions,

@@ -31,11 +31,6 @@ const ENTRIES: Readonly<Record<string, string>> = { 'cli.ts': 'cli' };
 /** Tools that live under src/ for now but are not part of the pipeline (the simulator). */
 const TOOLS = new Set(['sim']);
 
-/**
- * Cycles being removed on another branch (h3 splits report/format.ts from report/model.ts).
- * Delete the entry once that lands; a cycle listed here that no longer exists fails too.
- */
-const CYCLES_BEING_REMOVED: readonly string[][] = [['report/format.ts', 'report/model.ts']];
 
 interface Edge {
   from: string;
@@ -182,8 +177,7 @@ describe('architecture: the import graph of src/', () => {
   it('no files import each other in a circle', () => {
     const found = cycles(edges.filter((e) => stageOf(e.from) !== null));
     const key = (c: readonly string[]) => c.join(' <-> ');
-    expect(found.map(key).filter((k) => !CYCLES_BEING_REMOVED.map(key).includes(k))).toEqual([]);
-    expect(CYCLES_BEING_REMOVED.map(key).filter((k) => !found.map(key).includes(k))).toEqual([]);
+    expect(found.map(key)).toEqual([]);
   });
 
   it('no stages import each other in a circle', () => {

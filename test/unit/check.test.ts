@@ -105,7 +105,7 @@ describe('renderCheck', () => {
   it('stays short on a 10k-queue broker: worst subjects per rule, then a count', () => {
     const r = renderCheck(buildReport([largeBrokerInput()], GENERATED_AT));
     const { status } = split(r.text);
-    expect(status).toBe('WARREN CRITICAL - 1 critical, 2,949 warning: memory-alarm rabbit@node-1; queue-no-consumer busy-0000, busy-0002, busy-0004 and 2946 more');
+    expect(status).toBe('WARREN CRITICAL - 1 critical, 2,949 warning: memory-alarm rabbit@node-1; queue-no-consumer busy-0000, busy-0002, busy-0004 and 2,946 more');
     expect(r.text.length).toBeLessThan(1024);
   });
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertmanagerNotifier } from '../../src/notify/alertmanager.js';
-import { DeliveryError, PermanentDeliveryError, postJson, redactUrl } from '../../src/notify/http.js';
+import { DeliveryError, PermanentDeliveryError, postJson } from '../../src/notify/http.js';
+import { redactUrls } from '../../src/redact.js';
 import { createNotifiers } from '../../src/notify/index.js';
 import { logAlertChange } from '../../src/notify/log.js';
 import type { Clock } from '../../src/notify/queue.js';
@@ -211,9 +212,9 @@ describe('postJson', () => {
     expect((refused as Error).message).not.toContain('pw-here');
   });
 
-  it('redactUrl strips userinfo', () => {
-    expect(redactUrl('https://a:b@am.example:9093/x')).toBe('https://am.example:9093/x');
-    expect(redactUrl('http://am:9093')).toBe('http://am:9093');
+  it('redactUrls strips userinfo', () => {
+    expect(redactUrls('https://a:b@am.example:9093/x')).toBe('https://am.example:9093/x');
+    expect(redactUrls('http://am:9093')).toBe('http://am:9093');
   });
 });
 

@@ -135,7 +135,7 @@ describe('queue-no-consumer', () => {
     const idleLong = later(consumed, 10, { queues: [q('billing', { messages: 5, consumers: 0, idleSince: consumed.takenAt - 600_000 })] });
     const f = run('queue-no-consumer', ctxOf(idleLong, { oneShot: true, history: [consumed, idleLong] }));
     expect(f).toHaveLength(1);
-    expect(f[0]!.summary).toMatch(/idle for 10 min/);
+    expect(f[0]!.summary).toMatch(/idle for 10m/);
     const unconsumedBoth = makeSnapshot({ queues: [q('billing', { messages: 5, consumers: 0 })] });
     const now2 = later(unconsumedBoth, 10);
     expect(run('queue-no-consumer', ctxOf(now2, { oneShot: true, history: [unconsumedBoth, now2] }))).toHaveLength(1);

@@ -2,20 +2,9 @@
 // Remedies follow the RabbitMQ and OpenStack deployment guides they quote.
 import type { NodeInfo } from '../../snapshot/index.js';
 import type { Finding, RuleContext } from '../types.js';
-import {
-  clusterSubject,
-  defineRule,
-  fmtBytes,
-  fmtInt,
-  fmtPercent,
-  fmtSeconds,
-  linearSlopePerSecond,
-  listSome,
-  nodeSubject,
-  plural,
-  samplesOf,
-  versionAtLeast,
-} from '../helpers.js';
+import { fmtBytes, fmtDuration, fmtInt, fmtPercent, listSome, plural } from '../../format.js';
+import { redactSecrets, redactUrls } from '../../redact.js';
+import { clusterSubject, defineRule, linearSlopePerSecond, nodeSubject, samplesOf, versionAtLeast } from '../helpers.js';
 import { diskSeriesKey } from '../learn.js';
 import { COUNT, n, NODE, ON_NODE, range } from './promql-text.js';
 
@@ -303,7 +292,7 @@ export const diskLow = defineRule({
       out.push(
         finding(
           nodeSubject(n),
-          `${n.name} will reach its ${fmtBytes(n.diskFreeLimit)} disk limit in about ${fmtSeconds(secondsLeft)} at the current trend (${fmtBytes(n.diskFree)} free, losing ${fmtBytes(-slope * 3600)}/h)`,
+          `${n.name} will reach its ${fmtBytes(n.diskFreeLimit)} disk limit in about ${fmtDuration(secondsLeft)} at the current trend (${fmtBytes(n.diskFree)} free, losing ${fmtBytes(-slope * 3600)}/h)`,
           { ...evidence, bytesPerSecond: slope, secondsToLimit: secondsLeft, trendSeconds: (ctx.snapshot.takenAt - first[0]) / 1000, points: points.length },
         ),
       );
@@ -451,7 +440,7 @@ export const nodeRestarted = defineRule({
       const recent = n.uptimeMs < t.recentSeconds * 1000;
       if (!wentBack && !recent) continue;
       out.push(
-        finding(nodeSubject(n), `${n.name} restarted about ${fmtSeconds(n.uptimeMs / 1000)} ago (uptime ${fmtSeconds(n.uptimeMs / 1000)})`, {
+        finding(nodeSubject(n), `${n.name} restarted about ${fmtDuration(n.uptimeMs / 1000)} ago (uptime ${fmtDuration(n.uptimeMs / 1000)})`, {
           uptimeMs: n.uptimeMs,
           previousUptimeMs: before ?? null,
         }),
@@ -557,19 +546,13 @@ export const brokerUnreachable = defineRule({
   check: () => [],
 });
 
-/** Removes `user:password@` from every URL in a text. */
-export function stripUserinfo(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
-}
-
 /**
  * The finding for a failed poll. `error` is the poll's error text; URL credentials in it
  * (and any `secrets` given, e.g. the configured password) are removed before it is kept.
  */
 export function unreachableFinding(target: string, url: string, error: string, secrets: readonly string[] = []): Finding {
-  let clean = stripUserinfo(error);
-  for (const secret of secrets) if (secret) clean = clean.split(secret).join('***');
-  const safeUrl = stripUserinfo(url);
+  const clean = redactSecrets(error, secrets);
+  const safeUrl = redactUrls(url);
   return {
     rule: 'broker-unreachable',
     severity: 'critical',

@@ -3,7 +3,8 @@ import { totalRates } from '../../snapshot/index.js';
 import type { ConnectionInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import { CONNECTIONS_KEY } from '../learn.js';
-import { clusterSubject, defineRule, fmtInt, fmtRate, fmtSeconds, listSome, windowBase } from '../helpers.js';
+import { fmtDuration, fmtInt, fmtPercent, fmtRateValue, listSome } from '../../format.js';
+import { clusterSubject, defineRule, windowBase } from '../helpers.js';
 import { COUNT, n, range } from './promql-text.js';
 
 export const connectionsBlocked = defineRule({
@@ -148,7 +149,7 @@ export const connectionLeak = defineRule({
     return [
       finding(
         clusterSubject(ctx.snapshot),
-        `Connections grew steadily from ${fmtInt(first[1])} to ${fmtInt(ctx.snapshot.totals.connections)} over ${fmtSeconds((now - first[0]) / 1000)} without ever falling back`,
+        `Connections grew steadily from ${fmtInt(first[1])} to ${fmtInt(ctx.snapshot.totals.connections)} over ${fmtDuration((now - first[0]) / 1000)} without ever falling back`,
         { from: first[1], to: ctx.snapshot.totals.connections, seconds: (now - first[0]) / 1000, floor: minima, minIncrease: t.minIncrease },
       ),
     ];
@@ -190,7 +191,7 @@ export const connectionChurn = defineRule({
     return [
       finding(
         clusterSubject(ctx.snapshot),
-        `${fmtRate(churn)} connections/s opened or closed (${fmtRate(r.connectionsOpened ?? 0)} opened, ${fmtRate(r.connectionsClosed ?? 0)} closed) with ${fmtInt(open)} open: ${Math.round((churn / open) * 100)} % of them per second`,
+        `${fmtRateValue(churn)} connections/s opened or closed (${fmtRateValue(r.connectionsOpened ?? 0)} opened, ${fmtRateValue(r.connectionsClosed ?? 0)} closed) with ${fmtInt(open)} open: ${fmtPercent(churn / open)} of them per second`,
         { openedPerSecond: r.connectionsOpened, closedPerSecond: r.connectionsClosed, open, ratio: churn / open, threshold: t.ratio, seconds: (ctx.snapshot.takenAt - base.takenAt) / 1000 },
       ),
     ];

@@ -5,12 +5,10 @@ import { diagnoseHostQueue } from '../../snapshot/index.js';
 import type { QueueInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import { serviceConnectionCounts } from '../learn.js';
+import { fmtDuration, fmtInt, listSome } from '../../format.js';
 import {
   defineRule,
-  fmtInt,
-  fmtSeconds,
   idleSeconds,
-  listSome,
   queueHeldFor,
   queueHolds,
   queueLabels,
@@ -95,7 +93,7 @@ export const hostQueueUnconsumed = defineRule({
       out.push(
         finding(
           queueSubject(q),
-          `${q.name} has no consumer: ${who} on ${d.host} is down${why}; ${fmtInt(q.messages)} messages waiting${idle !== null ? `, idle ${fmtSeconds(idle)}` : ''}`,
+          `${q.name} has no consumer: ${who} on ${d.host} is down${why}; ${fmtInt(q.messages)} messages waiting${idle !== null ? `, idle ${fmtDuration(idle)}` : ''}`,
           {
             service: q.role.service,
             topic: q.role.topic,
@@ -243,7 +241,7 @@ export const notificationsUnconsumed = defineRule({
       const trend = q.messages > 0 ? queueTrend(ctx, q, t.windowSeconds) : null;
       const growing = trend !== null && trend.rising && queueHolds(ctx, q, (x) => x.consumers === 0);
       if (!big && !growing) continue;
-      const grew = trend && trend.rising ? ` and grew by ${fmtInt(trend.to - trend.from)} in ${fmtSeconds(trend.seconds)}` : '';
+      const grew = trend && trend.rising ? ` and grew by ${fmtInt(trend.to - trend.from)} in ${fmtDuration(trend.seconds)}` : '';
       out.push(
         finding(
           queueSubject(q),

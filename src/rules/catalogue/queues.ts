@@ -2,14 +2,11 @@
 // messages.
 import type { OpenStackKind, QueueInfo } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
+import { fmtDuration, fmtInt, fmtRate, listSome } from '../../format.js';
 import {
   clusterSubject,
   defineRule,
-  fmtInt,
-  fmtRate,
-  fmtSeconds,
   idleSeconds,
-  listSome,
   queueHeldFor,
   queueHolds,
   queueLabels,
@@ -149,12 +146,12 @@ export const queueGrowing = defineRule({
       if (trend.publishRate !== null && trend.deliverRate !== null && trend.publishRate <= trend.deliverRate) continue;
       const rates =
         trend.publishRate !== null && trend.deliverRate !== null
-          ? `: ${fmtRate(trend.publishRate)}/s published, ${fmtRate(trend.deliverRate)}/s delivered`
+          ? `: ${fmtRate(trend.publishRate)} published, ${fmtRate(trend.deliverRate)} delivered`
           : '';
       out.push(
         finding(
           queueSubject(q),
-          `${where(q)} grew from ${fmtInt(trend.from)} to ${fmtInt(trend.to)} messages in ${fmtSeconds(trend.seconds)}${rates}`,
+          `${where(q)} grew from ${fmtInt(trend.from)} to ${fmtInt(trend.to)} messages in ${fmtDuration(trend.seconds)}${rates}`,
           { ...trend, consumers: q.consumers, windowSeconds: t.windowSeconds },
           { labels: queueLabels(q) },
         ),
@@ -195,7 +192,7 @@ export const queueNoConsumer = defineRule({
       out.push(
         finding(
           queueSubject(q),
-          `${where(q)} has ${fmtInt(q.messages)} messages and no consumer${idle !== null ? ` (idle for ${fmtSeconds(idle)})` : ''}`,
+          `${where(q)} has ${fmtInt(q.messages)} messages and no consumer${idle !== null ? ` (idle for ${fmtDuration(idle)})` : ''}`,
           { messages: q.messages, ready: q.ready, consumers: 0, idleSeconds: idle },
           { labels: queueLabels(q) },
         ),
@@ -313,7 +310,7 @@ export const unroutableMessages = defineRule({
     return [
       finding(
         clusterSubject(ctx.snapshot),
-        `${fmtInt(total)} messages were unroutable in the last ${fmtSeconds(seconds)} (${fmtInt(returned ?? 0)} returned to publishers, ${fmtInt(dropped ?? 0)} dropped)`,
+        `${fmtInt(total)} messages were unroutable in the last ${fmtDuration(seconds)} (${fmtInt(returned ?? 0)} returned to publishers, ${fmtInt(dropped ?? 0)} dropped)`,
         { returned, dropped, seconds, ratePerSecond: seconds > 0 ? total / seconds : null },
       ),
     ];
