@@ -10,7 +10,7 @@ import { startPrometheus, type Prometheus } from '../harness/prometheus.js';
 import { REPO_ROOT, sleep } from '../harness/util.js';
 import { configFileFor } from '../support/agent.js';
 import { startDaemon, type Daemon } from '../support/cli.js';
-import { startSimulation, type Simulation } from '../../src/sim/index.js';
+import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { promGroups } from '../../src/rules/promql.js';
 import {
   DEFAULT_BUILTINS,
@@ -19,7 +19,7 @@ import {
   substituteVariables,
   type DashboardLike,
   type DashboardQuery,
-} from '../../src/rules/dashboard-queries.js';
+} from '../support/dashboard-queries.js';
 
 const RULE_FILE = join(REPO_ROOT, 'alerts/warren.rules.yml');
 const DASHBOARD_DIR = join(REPO_ROOT, 'dashboards');

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/rules/types.js';
 import type { Agent } from '../../src/server/agent.js';
-import { startSimulation, type Simulation } from '../../src/sim/index.js';
+import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';

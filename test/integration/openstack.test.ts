@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/index.js';
 import type { Agent } from '../../src/server/agent.js';
-import { startSimulation, type Simulation } from '../../src/sim/index.js';
+import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFileFor, configFor, eventually, metric, scrape, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';

@@ -6,7 +6,7 @@
 // peer_host to a host name.
 
 import { connect, type Channel, type ChannelModel, type Options } from 'amqplib';
-import { serviceOfBinary } from '../openstack/topics.js';
+import { serviceOfBinary } from '../../src/openstack/index.js';
 import {
   OsloProcess,
   TRANSIENT_QUEUE_TTL_MS,
