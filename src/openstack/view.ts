@@ -1,6 +1,6 @@
 // The OpenStack picture of one Snapshot (queues and connections already carry `role`):
 // per-service totals, per-host RPC queues, connections per service and host, orphans.
-// Plus the consumer -> connection join that says who consumes a queue (reference B3).
+// Plus the consumer -> connection join that says who consumes a queue (why a host queue lost it).
 
 import { queueKey } from '../snapshot/rates.js';
 import type { ConnectionInfo, ConsumerInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/types.js';
@@ -314,7 +314,7 @@ export function consumersByQueue(snapshot: Snapshot): Map<string, QueueConsumer[
 }
 
 /**
- * Why a per-host RPC queue has no consumer (reference B3):
+ * Why a per-host RPC queue has no consumer (openstack-host-queue-unconsumed says which):
  * - `consumed`: it has one;
  * - `lost-subscription`: the serving process still holds connections from that host but
  *   consumes nothing (consumer cancel, failover): restart it;

@@ -1,5 +1,5 @@
 // One poll of one cluster: a handful of requests, always with `columns=`, never
-// paged sweeps or `*_age` samples (see shared/reference/polling-at-scale.md),
+// paged sweeps or `*_age` samples (README, "How warren keeps the broker cheap to watch"),
 // turned into one immutable Snapshot.
 import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
 import { attributeConnection, classifyQueue, type TopicTable } from '../openstack/index.js';

@@ -1,4 +1,4 @@
-// Issue 2: bad input gets one clear line; the daemon keeps running and says rabbitmq_up 0.
+// Bad input gets one clear line; the daemon keeps running and says rabbitmq_up 0.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Issue 4, configuration faults and the healthy baseline. The broker is created with its
+// Configuration faults and the healthy baseline. The broker is created with its
 // own administrator, so the default `guest` user is absent until a test adds it: a
 // healthy deployment must raise no warning or critical finding with default thresholds,
 // while the guest user and an `ha-mode` policy are reported (both fire at once: no `for`)

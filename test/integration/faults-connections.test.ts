@@ -1,4 +1,4 @@
-// Issue 4, connections: a flood (too many open), churn (clients reconnecting in a loop)
+// Connections: a flood (too many open), churn (clients reconnecting in a loop)
 // and one connection holding many channels, made with real AMQP clients. Thresholds are
 // lowered through the config so a 2-core test machine can produce them; these rules wait
 // minutes (`for`) before alerting, so what every poll judges is asserted.

@@ -1,4 +1,4 @@
-// Issue 4, queues: a backlog, a queue growing under a publisher faster than its
+// Queues: a backlog, a queue growing under a publisher faster than its
 // consumer, a queue with messages and no consumer, unacknowledged build-up, and
 // unroutable publishes, each made with real AMQP clients on a real node. Thresholds are
 // lowered through the config (as an operator would) so tens of messages are enough. The

@@ -1,4 +1,4 @@
-// Issues 3 and 5 against the OpenStack simulator on a real broker: attribution of
+// Against the OpenStack simulator on a real broker: attribution of
 // queues and connections to services and hosts in /metrics and in the report; a
 // healthy cloud reports nothing; each classic fault is named with its rule and subject.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

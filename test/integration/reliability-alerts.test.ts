@@ -1,4 +1,4 @@
-// Issue 8, alerts are not lost: the real `warren run` process delivering to a webhook that
+// Alerts are not lost: the real `warren run` process delivering to a webhook that
 // errors, is slow, or is down. Notifications wait in the queue, are retried with growing
 // gaps (backoff), and arrive when the receiver is back; the queue is saved to the state
 // file (atomically) and survives a restart of warren. The alert comes from the broker

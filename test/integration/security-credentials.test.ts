@@ -1,4 +1,4 @@
-// Issue 8, credentials and least privilege against a real RabbitMQ: warren works as a
+// Credentials and least privilege against a real RabbitMQ: warren works as a
 // user tagged only `monitoring` (created exactly as the README says), takes its password
 // from a file or the environment, and the password (or its base64 basic-auth form) is
 // never found in anything warren writes: the daemon's log, /metrics, /healthz, /alerts,

@@ -1,4 +1,4 @@
-// Shared pieces of the fault-injection tests (issue 4): AMQP clients that are always
+// Shared pieces of the fault-injection tests (test/integration/faults-*): AMQP clients that are always
 // closed, the broker's own view through the management API, and assertions on what
 // the in-process agent found and fired.
 import amqp, { type ChannelModel } from 'amqplib';

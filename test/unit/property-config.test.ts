@@ -1,4 +1,4 @@
-// Issue 8, property-based: random and hostile config files and command lines. loadConfig
+// Property-based: random and hostile config files and command lines. loadConfig
 // either returns a config or throws a ConfigError of one line that names what is wrong;
 // it never throws anything else, and never repeats a password given in the file.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

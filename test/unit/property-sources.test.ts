@@ -1,4 +1,4 @@
-// Issue 8, property-based: random and hostile management-API and plugin answers fed to
+// Property-based: random and hostile management-API and plugin answers fed to
 // the parsers and to a whole poll (collect), and what a poll produces fed on to the
 // OpenStack view, the rules, the metrics and the report. No crash anywhere: either a
 // result whose numbers are finite, or a SourceError with one clear line.

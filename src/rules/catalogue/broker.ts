@@ -1,5 +1,4 @@
 // Broker health: nodes, partitions, resource alarms, versions, policies, users.
-// Remedies come from the troubleshooting catalogue (reference B6–B9, B13, B14).
 import type { NodeInfo } from '../../snapshot/types.js';
 import type { Finding, RuleContext } from '../types.js';
 import {
@@ -21,7 +20,7 @@ import { diskSeriesKey } from '../learn.js';
 export const nodeDown = defineRule({
   id: 'node-down',
   severity: 'critical',
-  // B6: `running == false` for 1 min.
+  // `running == false` for 1 min.
   forSeconds: 60,
   description: 'a cluster node is not running, or fewer nodes than expected (expected = config, else the most ever seen)',
   remedy:
@@ -136,7 +135,7 @@ export const memoryAlarm = defineRule({
 export const memoryHigh = defineRule({
   id: 'memory-high',
   severity: 'warning',
-  // B7: used/limit > 0.8 for 10 min (Canonical k8s charm).
+  // used/limit > 0.8 for 10 min, as the Canonical k8s charm alerts.
   forSeconds: 600,
   description: 'mem_used ≥ 80 % of the watermark limit',
   remedy: `Memory is approaching the watermark; at the limit the alarm blocks every publisher. ${MEMORY_REMEDY}`,
@@ -201,7 +200,7 @@ function diskPoints(ctx: RuleContext, node: NodeInfo): Array<[number, number]> {
 export const diskLow = defineRule({
   id: 'disk-low',
   severity: 'warning',
-  // B8: low headroom for 10 min.
+  // Low headroom for 10 min.
   forSeconds: 600,
   description: 'disk_free < 2 × disk_free_limit, or predicted to reach it within 24 h',
   remedy: `Free disk is close to the limit; at the limit the disk alarm blocks every publisher. ${DISK_REMEDY}`,
@@ -246,7 +245,7 @@ export const diskLow = defineRule({
 export const fileDescriptorsHigh = defineRule({
   id: 'file-descriptors-high',
   severity: 'warning',
-  // B9: fd > 80 % for 10 min (openstack-helm).
+  // fd > 80 % for 10 min, as openstack-helm alerts.
   forSeconds: 600,
   description: 'fd_used ≥ 80 % of fd_total (also sockets, Erlang processes)',
   remedy:

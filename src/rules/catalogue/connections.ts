@@ -1,4 +1,4 @@
-// Connection and channel rules. Remedies: reference B5, B7, B10, B11.
+// Connection and channel rules.
 import { totalRates } from '../../snapshot/rates.js';
 import type { ConnectionInfo } from '../../snapshot/types.js';
 import type { Finding } from '../types.js';
@@ -75,7 +75,7 @@ export const connectionCountHigh = defineRule({
 export const connectionLeak = defineRule({
   id: 'connection-leak',
   severity: 'warning',
-  // With the 30 min window below this makes B10's "monotonic growth for 1 h".
+  // With the 30 min window below this alerts on monotonic growth for 1 h.
   forSeconds: 1800,
   description: 'connections grow monotonically over 30 min',
   remedy:
@@ -118,7 +118,7 @@ export const connectionLeak = defineRule({
 export const connectionChurn = defineRule({
   id: 'connection-churn',
   severity: 'warning',
-  // B5: sustained for 10 min.
+  // Sustained for 10 min.
   forSeconds: 600,
   description: '(opened + closed)/s ≥ 10 % of open connections, with ≥ 100 open',
   remedy:

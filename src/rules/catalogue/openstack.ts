@@ -1,5 +1,5 @@
 // OpenStack rules: queue roles come from oslo.messaging naming (the collector fills
-// `role`). Remedies: reference B1–B4, B10, B12.
+// `role`).
 import { expectedBinary, PER_PROCESS_TOPICS } from '../../openstack/topics.js';
 import { diagnoseHostQueue } from '../../openstack/view.js';
 import type { QueueInfo } from '../../snapshot/types.js';
@@ -19,7 +19,6 @@ import {
   queueTrend,
 } from '../helpers.js';
 
-/** Topics whose host being down stops instance or volume operations on it: critical (B3). */
 /** Per-host topics whose loss is critical: an instance or volume operation on that host hangs. */
 export const CRITICAL_HOST_TOPICS: readonly string[] = ['compute', 'compute-alt', 'cinder-volume'];
 
@@ -183,7 +182,7 @@ function consumerProcesses(s: { consumers: readonly { queue: string; vhost: stri
 export const notificationsUnconsumed = defineRule({
   id: 'openstack-notifications-unconsumed',
   severity: 'warning',
-  // B1: no consumer and > 1,000 messages for 15 min.
+  // No consumer and > 1,000 messages for 15 min.
   forSeconds: 900,
   description: 'a notification queue (`notifications.info`, `versioned_notifications.error`, ...) has no consumer and ≥ 1000 messages, or grows',
   remedy:

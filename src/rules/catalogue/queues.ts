@@ -1,5 +1,5 @@
 // Queue rules that apply to any RabbitMQ user, plus quorum replication and unroutable
-// messages. Remedies: reference B1, B4, B12–B14.
+// messages.
 import type { OpenStackKind, QueueInfo } from '../../snapshot/types.js';
 import type { Finding } from '../types.js';
 import {
