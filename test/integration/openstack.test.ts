@@ -83,14 +83,14 @@ describe('OpenStack attribution on a simulated cloud', () => {
   it('names each fault with the right rule, subject and severity', async () => {
     for (const f of ['compute-down:cmp-02', 'notifications-unconsumed', 'orphans', 'stuck-rpc-consumer']) await sim.setFault(f, true);
     try {
-      // The faults have developed once warren's own view shows them: casts piling up on
-      // compute.cmp-02 with no consumer, notifications at the lowered threshold (20), unacked
-      // deliveries on conductor, every orphan listed. Then the one-shot report judges it.
+      // The faults have developed once warren's own view shows them: compute.cmp-02 without
+      // its consumer, notifications at the lowered threshold (20), unacked deliveries on
+      // conductor, every orphan listed. Then the one-shot report judges it. (Casts reach
+      // cmp-02 only when the healthy conductor serves the builds, so its depth is not awaited.)
       await eventually(async () => {
         await agent.waitForPolls(1);
         const queues = new Map(agent.clusters[0]!.poller.status().latest!.queues.map((q) => [q.name, q]));
         expect(queues.get('compute.cmp-02')).toMatchObject({ consumers: 0 });
-        expect(queues.get('compute.cmp-02')!.messages).toBeGreaterThan(0);
         expect(queues.get('notifications.info')!.messages).toBeGreaterThanOrEqual(20);
         expect(queues.get('conductor')!.unacked).toBeGreaterThan(0);
         const orphans = sim.orphanQueues();
