@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
-import { clientProperties, envelope, fakePid, uniqueHex } from '../src/sim/wire.js';
+import { clientProperties, envelope, fakePid, uniqueHex } from '../tools/sim/wire.js';
 
 export interface LoadPlan {
   amqpUrl: string;

@@ -70,7 +70,7 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
     ),
   );
   out.push(
-    'Queue names and the mix come from the simulator\'s plan of an OpenStack cloud (src/sim/plan.ts): 3 controllers and 3 network nodes (nova, neutron, cinder, heat RPC servers, Ceilometer\'s `notifications.info` and four more notification queues), then compute hosts `cmp-0001`... each with nova-compute and the neutron OVS agent: per host `compute.<host>`, `q-agent-notifier-port-update.<host>`, two `<topic>_fanout_<32hex>` (x-expires) and two `reply_<32hex>` (x-expires). ' +
+    'Queue names and the mix come from the simulator\'s plan of an OpenStack cloud (tools/sim/plan.ts): 3 controllers and 3 network nodes (nova, neutron, cinder, heat RPC servers, Ceilometer\'s `notifications.info` and four more notification queues), then compute hosts `cmp-0001`... each with nova-compute and the neutron OVS agent: per host `compute.<host>`, `q-agent-notifier-port-update.<host>`, two `<topic>_fanout_<32hex>` (x-expires) and two `reply_<32hex>` (x-expires). ' +
       'Every tenth queue holds 1-5 messages and has no consumer; the client load process opens the connections (py-amqp client properties, each from its host\'s loopback address), each with a channel consuming one of the other queues, every second one with an extra idle channel, and publishes a few messages a second to a handful of queues. Sizes grow one broker in place: the 10k topology is the 1k one plus 9k queues.',
     '',
   );

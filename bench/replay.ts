@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { ClusterConfig } from '../src/config/index.js';
 import { clusterSchema, openstackSchema } from '../src/config/schema.js';
 import type { HttpClient, RequestCounter } from '../src/sources/http.js';
-import { fakePid } from '../src/sim/wire.js';
+import { fakePid } from '../tools/sim/wire.js';
 import { cycleRunner } from './cycle.js';
 import { exchangesOf, openstackQueues, take, type BenchQueue } from './topology.js';
 

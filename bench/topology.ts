@@ -1,5 +1,5 @@
 // The benchmark's broker topology: an OpenStack cloud's queues as oslo.messaging names
-// them, generated from the simulator's plan (src/sim/plan.ts), so the mix of shared RPC
+// them, generated from the simulator's plan (tools/sim/plan.ts), so the mix of shared RPC
 // topics, per-host server queues, fanout, reply and notification queues is the one the
 // simulator (and a real deployment) produces. Controllers and network nodes come first,
 // then compute hosts one after another until the wanted queue count is reached, so a
@@ -10,8 +10,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
-import { ENGINE_ID, EXCHANGE, hostAddress, planCloud, type HostRole, type ProcessPlan } from '../src/sim/plan.js';
-import { envelope, uniqueHex } from '../src/sim/wire.js';
+import { ENGINE_ID, EXCHANGE, hostAddress, planCloud, type HostRole, type ProcessPlan } from '../tools/sim/plan.js';
+import { envelope, uniqueHex } from '../tools/sim/wire.js';
 
 export type BenchQueueKind = 'rpc_topic' | 'rpc_host' | 'fanout' | 'reply' | 'notification';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startSimulation, type Simulation } from '../src/sim/index.js';
+import { startSimulation, type Simulation } from '../tools/sim/index.js';
 import { startBroker, type Broker } from '../test/harness/broker.js';
 import { REPO_ROOT } from '../test/harness/util.js';
 

@@ -1,4 +1,4 @@
-// Queue and connection roles from oslo.messaging naming.
+// Queue and connection roles from oslo.messaging naming (queue names, connection_name).
 // classifyQueue runs for every queue on every poll (up to ~50k), so it does no per-call
 // regex construction, resolves topics by map lookups at dot positions, and memoizes.
 

@@ -1,5 +1,5 @@
-// The oslo.messaging topics OpenStack services serve, as data, and the
-// argv0 -> service mapping used to attribute connections.
+// The oslo.messaging topics OpenStack services serve, as data, and the argv0 -> service
+// mapping used to attribute connections (oslo names a connection `<argv0>:<pid>:<uuid>`).
 
 import type { TopicEntry } from './types.js';
 
@@ -16,7 +16,7 @@ export interface TopicTable {
   readonly notifications: ReadonlyMap<string, string>;
 }
 
-/** RPC topics. Legacy and UNVERIFIED ones are kept: an old queue still has an owner. */
+/** RPC topics each service serves. Legacy and UNVERIFIED ones are kept: an old queue still has an owner. */
 export const RPC_TOPICS: readonly TopicSpec[] = [
   // nova
   { topic: 'compute', service: 'nova', binary: 'nova-compute' },

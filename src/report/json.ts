@@ -1,6 +1,6 @@
 import type { Report } from './model.js';
 
-/** The contract (DESIGN.md "Report JSON"): the report model as pretty JSON. */
+/** The report model as pretty JSON: a contract, its shape held by test/unit/report-model.test.ts. */
 export function renderJson(report: Report): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }

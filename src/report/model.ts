@@ -1,5 +1,5 @@
-// The report as data: what `warren report --format json` prints (the contract in
-// DESIGN.md), plus the sections the text/markdown/html renderers need. Built once
+// The report as data: what `warren report --format json` prints (a contract, its shape
+// held by test/unit/report-model.test.ts), plus the sections the text/markdown/html renderers need. Built once
 // from the samples; renderers only format it.
 import type { Finding, Severity } from '../rules/index.js';
 import type { HostQueue, OpenStackView, ServiceSummary } from '../snapshot/index.js';

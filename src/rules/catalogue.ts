@@ -1,5 +1,5 @@
-// The rule catalogue: every rule, broker health first and OpenStack last. Ids are a
-// stable contract (config, alert labels, `warren check --rule`, alerts/ rule files).
+// The rule catalogue: every rule, broker rules then OpenStack rules, in the order of the
+// README's rule reference (test/unit/rules-catalogue.test.ts holds it). Ids are a stable contract (config, alert labels, `warren check --rule`, alerts/ rule files).
 import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';
 import * as openstack from './catalogue/openstack.js';

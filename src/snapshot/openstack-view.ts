@@ -333,7 +333,7 @@ export function consumersByQueue(snapshot: Snapshot): Map<string, QueueConsumer[
 }
 
 /**
- * Why a per-host RPC queue has no consumer:
+ * Why a per-host RPC queue has no consumer (openstack-host-queue-unconsumed says which):
  * - `consumed`: it has one;
  * - `lost-subscription`: the serving process still holds connections from that host but
  *   consumes nothing (consumer cancel, failover): restart it;

@@ -1,4 +1,4 @@
-// Issue 4: a real Alertmanager (Debian's prometheus-alertmanager) receives warren's
+// A real Alertmanager (Debian's prometheus-alertmanager) receives warren's
 // alert. A memory alarm is injected on a real node: Alertmanager must show the alert
 // active with warren's labels and annotations, and route it to its receiver; when the
 // fault is removed, warren keeps the alert firing through its hysteresis (absent for 3

@@ -1,4 +1,4 @@
-// Issue 4 on a real three-node cluster, each node in its own network namespace:
+// On a real three-node cluster, each node in its own network namespace:
 // a network partition (a node's links cut for longer than net_ticktime, then
 // restored) and a stopped node, each found, then resolved.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Issue 2: the collector against a real RabbitMQ. Known queues, messages,
+// The collector against a real RabbitMQ. Known queues, messages,
 // consumers, connections and channels go in; the exact numbers must come out of
 // /metrics, from both sources, and follow the broker when it changes.
 import { gunzipSync } from 'node:zlib';

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { startPrometheus, type Prometheus } from '../harness/prometheus.js';
-import { REPO_ROOT, sleep } from '../harness/util.js';
+import { REPO_ROOT, sleep, waitFor } from '../harness/util.js';
 import { configFileFor } from '../support/agent.js';
 import { startDaemon, type Daemon } from '../support/cli.js';
-import { startSimulation, type Simulation } from '../../src/sim/index.js';
+import { mgmt } from '../support/faults.js';
+import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { promGroups } from '../../src/rules/promql.js';
 import {
   DEFAULT_BUILTINS,
@@ -19,7 +20,7 @@ import {
   substituteVariables,
   type DashboardLike,
   type DashboardQuery,
-} from '../../src/rules/dashboard-queries.js';
+} from '../support/dashboard-queries.js';
 
 const RULE_FILE = join(REPO_ROOT, 'alerts/warren.rules.yml');
 const DASHBOARD_DIR = join(REPO_ROOT, 'dashboards');
@@ -42,8 +43,24 @@ beforeAll(async () => {
     reportIntervalMs: 2_000,
     callTimeoutMs: 10_000,
   });
-  // Let the simulated services open their channels before warren's first inventory.
-  await sleep(4_000);
+  // The simulated services' channels must be in the broker's statistics before warren's
+  // first inventory: wait until every connection the simulation holds is listed with one.
+  let missing: string[] = [];
+  await waitFor(
+    async () => {
+      const listed = await mgmt<Array<{ channels?: number; client_properties?: { connection_name?: string } }>>(broker, '/api/connections?columns=channels,client_properties');
+      const channels = new Map(listed.map((c) => [c.client_properties?.connection_name, c.channels ?? 0]));
+      const names = sim.processes().flatMap((p) => p.connectionNames);
+      missing = names.filter((n) => (channels.get(n) ?? 0) === 0);
+      return names.length > 0 && missing.length === 0;
+    },
+    {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: "every simulated connection listed with its channels in the broker's statistics",
+      onTimeout: () => `without channels yet: ${missing.join(', ')}`,
+    },
+  );
   // queueSource management: per-queue counters (and so per-queue publish/deliver rates)
   // come only from the management API; the plugin's /metrics/detailed families warren
   // reads carry depth and consumers only. inventoryInterval: channels are inventory.
@@ -92,7 +109,7 @@ describe('dashboards against a real Prometheus scraping warren', () => {
         }
       }
       empty = still;
-      if (empty.length > 0) await sleep(5_000);
+      if (empty.length > 0) await sleep(5_000); // between retries of a deadline-bound wait
     }
     expect(empty.map((q) => `${q.dashboard} / ${q.panel} [${q.refId}]: ${q.promql}${q.error ? ` (${q.error})` : ''}`)).toEqual([]);
   });
@@ -111,7 +128,7 @@ describe('alerts/warren.rules.yml in that Prometheus', () => {
       groups = (await prom.rules()).groups as any[];
       const evaluated = groups.every((g) => g.rules.every((r: any) => r.health !== 'unknown'));
       if ((evaluated && groups.length === expected.length) || Date.now() > deadline) break;
-      await sleep(1_000);
+      await sleep(1_000); // between retries of a deadline-bound wait
     }
     expect(groups.map((g) => ({ name: g.name as string, rules: g.rules.length as number })).sort(byName)).toEqual(expected);
     const unhealthy = groups.flatMap((g) =>

@@ -1,4 +1,4 @@
-// Issue 4, broker resources: the memory and disk alarms (with a publisher really
+// Broker resources: the memory and disk alarms (with a publisher really
 // blocked), and memory-high / disk-low below the alarm, injected with rabbitmqctl on a
 // real node. Each case asserts the finding, its subject and severity, then removes the
 // fault and asserts the finding goes away. Rules with no `for` (the alarms, blocked

@@ -1,4 +1,4 @@
-// Issue 4, queues: a backlog, a queue growing under a publisher faster than its
+// Queues: a backlog, a queue growing under a publisher faster than its
 // consumer, a queue with messages and no consumer, unacknowledged build-up, and
 // unroutable publishes, each made with real AMQP clients on a real node. Thresholds are
 // lowered through the config (as an operator would) so tens of messages are enough. The
@@ -13,8 +13,9 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
+import { waitFor } from '../harness/util.js';
 import { configFor, startTestAgent } from '../support/agent.js';
-import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, sleep, FAST_STATS, withFault } from '../support/faults.js';
+import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, FAST_STATS, withFault } from '../support/faults.js';
 
 const VHOST = 'os';
 let broker: Broker;
@@ -83,6 +84,7 @@ describe('queue faults', () => {
     const consumerCh = await (await clients.connect('warren-test:2:slow-consumer', VHOST)).createChannel();
     await consumerCh.prefetch(1);
     await consumerCh.consume(q, (m: ConsumeMessage | null) => {
+      // Load shaping (the slow consumer is the fault), not a wait.
       if (m) setTimeout(() => consumerCh.ack(m), 200);
     });
     let publisher: NodeJS.Timeout | undefined;
@@ -107,11 +109,11 @@ describe('queue faults', () => {
             expect(pub).toBeGreaterThan(del);
           });
           await removeFault();
-          // The consumer keeps draining, so the depth falls: no longer growing. Quiet for
-          // several stats periods, so a gap between two stats updates does not pass for it.
+          // The consumer keeps draining, so the depth falls: no longer growing. Quiet for five
+          // polls (1 s apart: four stats periods), so a gap between two stats updates does not pass for it.
           await Promise.all([
-            expectNoFinding(agent, 'queue-growing', queue(q), { quietMs: 4_000 }),
-            expectNoFinding(mgmtAgent, 'queue-growing', queue(q), { quietMs: 4_000 }),
+            expectNoFinding(agent, 'queue-growing', queue(q), { quietPolls: 5 }),
+            expectNoFinding(mgmtAgent, 'queue-growing', queue(q), { quietPolls: 5 }),
           ]);
         },
       );
@@ -152,7 +154,7 @@ describe('queue faults', () => {
     await withFault(
       async () => {
         publish(q, 30);
-        while (received < 30) await sleep(50);
+        await waitFor(async () => received >= 30, { timeoutMs: 30_000, intervalMs: 50, what: 'the consumer to hold all 30 deliveries unacked' });
       },
       async () => consumerCh.ackAll(),
       async (removeFault) => {
@@ -195,8 +197,8 @@ describe('queue faults', () => {
         await removeFault();
         for (let i = 0; i < 5; i++) pubCh.publish(exchange, 'no.such.key', Buffer.from('ok'), { mandatory: true });
         // Routed now: the counters stop moving and the window (5 s) leaves the old ones behind.
-        // Quiet for several stats periods: a late counter update would show.
-        await expectNoFinding(agent, 'unroutable-messages', subject, { quietMs: 4_000 });
+        // Quiet for five polls (1 s apart: four stats periods): a late counter update would show.
+        await expectNoFinding(agent, 'unroutable-messages', subject, { quietPolls: 5 });
         expect(returned).toBe(5);
         expect((await pubCh.checkQueue('warren.found')).messageCount).toBe(5);
       },

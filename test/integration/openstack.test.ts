@@ -1,10 +1,10 @@
-// Issues 3 and 5 against the OpenStack simulator on a real broker: attribution of
+// Against the OpenStack simulator on a real broker: attribution of
 // queues and connections to services and hosts in /metrics and in the report; a
 // healthy cloud reports nothing; each classic fault is named with its rule and subject.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/index.js';
 import type { Agent } from '../../src/server/agent.js';
-import { startSimulation, type Simulation } from '../../src/sim/index.js';
+import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFileFor, configFor, eventually, metric, scrape, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
@@ -83,8 +83,20 @@ describe('OpenStack attribution on a simulated cloud', () => {
   it('names each fault with the right rule, subject and severity', async () => {
     for (const f of ['compute-down:cmp-02', 'notifications-unconsumed', 'orphans', 'stuck-rpc-consumer']) await sim.setFault(f, true);
     try {
-      // Let casts pile up on compute.cmp-02, notifications accumulate, unacked build on conductor.
-      await new Promise((r) => setTimeout(r, 15_000));
+      // The faults have developed once warren's own view shows them: compute.cmp-02 without
+      // its consumer, notifications at the lowered threshold (20), unacked deliveries on
+      // conductor, every orphan listed. Then the one-shot report judges it. (Casts reach
+      // cmp-02 only when the healthy conductor serves the builds, so its depth is not awaited.)
+      await eventually(async () => {
+        await agent.waitForPolls(1);
+        const queues = new Map(agent.clusters[0]!.poller.status().latest!.queues.map((q) => [q.name, q]));
+        expect(queues.get('compute.cmp-02')).toMatchObject({ consumers: 0 });
+        expect(queues.get('notifications.info')!.messages).toBeGreaterThanOrEqual(20);
+        expect(queues.get('conductor')!.unacked).toBeGreaterThan(0);
+        const orphans = sim.orphanQueues();
+        expect(orphans.length).toBeGreaterThan(0);
+        expect(orphans.filter((name) => !queues.has(name))).toEqual([]);
+      }, 90_000, 0);
       const { code, report } = await eventually(async () => {
         const r = await reportJson();
         const rules = r.report.clusters[0]!.findings.map((f) => f.rule);

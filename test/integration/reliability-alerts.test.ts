@@ -1,4 +1,4 @@
-// Issue 8, alerts are not lost: the real `warren run` process delivering to a webhook that
+// Alerts are not lost: the real `warren run` process delivering to a webhook that
 // errors, is slow, or is down. Notifications wait in the queue, are retried with growing
 // gaps (backoff), and arrive when the receiver is back; the queue is saved to the state
 // file (atomically) and survives a restart of warren. The alert comes from the broker
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { freePort } from '../harness/util.js';
 import { eventually, metric } from '../support/agent.js';
-import { startDaemon, type Daemon } from '../support/cli.js';
+import { startDaemon, waitForDaemonPolls, type Daemon } from '../support/cli.js';
 import { startFakeApi, type FakeApi } from '../support/fake-api.js';
 
 const HOOK_USER = 'hook';
@@ -183,8 +183,10 @@ describe('alert delivery when the receiver is in trouble', () => {
     // The notification the first process queued: same alert, stamped before the second one started.
     expect(delivered).toMatchObject({ type: 'firing', rule: 'broker-unreachable', fingerprint: firing.fingerprint });
     expect(Date.parse(delivered.at)).toBeLessThan(restartedAt);
-    // The restored alert state knows it is already firing: the second process does not fire it again.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The restored alert state knows it is already firing: the second process does not fire it
+    // again. Something that must not happen: give it three polls (each judges the alert and
+    // would queue a re-fire), counted on the daemon's /metrics rather than timed.
+    await waitForDaemonPolls(second, 3);
     expect(hook.changes()).toHaveLength(1);
     expect(metric(await metricsOf(second), 'warren_notifications_queued', { receiver: RECEIVER(hook) })).toBe(0);
     expect(existsSync(stateFile)).toBe(true);
@@ -202,8 +204,8 @@ describe('alert delivery when the receiver is in trouble', () => {
       const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { notifiers: { queues: Record<string, { items: unknown[] }> } };
       expect(state.notifiers.queues[RECEIVER(hook)]?.items).toHaveLength(1);
     }, 20_000, 100);
-    // Saved after every poll: kill it while it keeps saving, several polls later.
-    await new Promise((r) => setTimeout(r, 2_300));
+    // Saved after every poll: kill it while it keeps saving, two polls later.
+    await waitForDaemonPolls(first, 2);
     const exited = new Promise((r) => first.child.once('exit', r));
     first.child.kill('SIGKILL');
     await exited;

@@ -1,4 +1,4 @@
-// Issue 8, broker-side faults: the real `warren run` process against a management API
+// Broker-side faults: the real `warren run` process against a management API
 // that refuses, rejects (401/403), fails (500/503), hangs, is slow, answers truncated or
 // malformed JSON, cuts the connection mid-body, or sends a body larger than maxBodyBytes.
 // For each: the process stays up, /metrics keeps answering (fast) with the last good

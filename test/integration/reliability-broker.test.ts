@@ -1,4 +1,4 @@
-// Issue 8 against a real RabbitMQ: the broker restarted under the running `warren run`
+// Against a real RabbitMQ: the broker restarted under the running `warren run`
 // process (it must reconnect without help and serve fresh data), and two warren instances
 // watching the same broker (an HA pair) sending to one real Alertmanager, which must show
 // each alert once because both send identical label sets.

@@ -1,4 +1,4 @@
-// Issue 8, one node of a real three-node cluster down while the others answer, with
+// One node of a real three-node cluster down while the others answer, with
 // per-queue depth from the rabbitmq_prometheus plugin, which must be asked on EVERY
 // running node (cluster.test.ts covers node-down with the management source; auto picks
 // the plugin on large brokers). queueSource: prometheus makes any plugin failure fail

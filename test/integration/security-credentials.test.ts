@@ -1,4 +1,4 @@
-// Issue 8, credentials and least privilege against a real RabbitMQ: warren works as a
+// Credentials and least privilege against a real RabbitMQ: warren works as a
 // user tagged only `monitoring` (created exactly as the README says), takes its password
 // from a file or the environment, and the password (or its base64 basic-auth form) is
 // never found in anything warren writes: the daemon's log, /metrics, /healthz, /alerts,
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { eventually, metric } from '../support/agent.js';
-import { runCli, startDaemon, type Daemon } from '../support/cli.js';
+import { runCli, startDaemon, waitForDaemonPolls, type Daemon } from '../support/cli.js';
 
 const USER = 'warren';
 const PASSWORD = 'Least-Priv-Pw-2f8c61';
@@ -65,7 +65,7 @@ describe('a user tagged only monitoring', () => {
       expect(metric(m, 'rabbitmq_node_mem_used')).toBeGreaterThan(0);
     }, 20_000);
     // A few more polls, so a per-poll warning would show up more than once.
-    await new Promise((r) => setTimeout(r, 3_000));
+    await waitForDaemonPolls(d, 3);
     expect((await get('/healthz')).status).toBe(200);
     expect((await get('/alerts')).status).toBe(200);
     for (const format of ['html', 'json', 'text', 'markdown']) expect((await get(`/report?format=${format}`)).status).toBe(200);

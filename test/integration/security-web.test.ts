@@ -1,4 +1,4 @@
-// Issue 8, warren's own HTTP server: TLS (optionally demanding a client certificate) and
+// warren's own HTTP server: TLS (optionally demanding a client certificate) and
 // basic auth with bcrypt hashes for /metrics, /report, /alerts (config key `web`, in the
 // manner of Prometheus's exporter web config), /healthz left open for load balancers,
 // and limits on what a client may send and how long it may take. No broker needed: the

@@ -8,7 +8,7 @@ import { startBroker, type Broker } from '../harness/broker.js';
 import { waitFor } from '../harness/util.js';
 import { attributeConnection, classifyQueue } from '../../src/openstack/classify.js';
 import { diagnoseHostQueue } from '../../src/snapshot/index.js';
-import { startSimulation, type Simulation } from '../../src/sim/index.js';
+import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import type { ConnectionInfo, Snapshot } from '../../src/snapshot/types.js';
 
 interface ApiQueue {

@@ -1,4 +1,4 @@
-// Issue 8, TLS to the broker: a real RabbitMQ whose management API and Prometheus plugin
+// TLS to the broker: a real RabbitMQ whose management API and Prometheus plugin
 // also listen with TLS, certificates made in the test with openssl, and both TLS
 // listeners demanding a client certificate (verify_peer + fail_if_no_peer_cert). warren
 // must verify the broker against tls.caFile, present tls.certFile/keyFile on the

@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../harness/util.js';
+import { REPO_ROOT, waitFor } from '../harness/util.js';
+import { metric } from './agent.js';
 
 export const CLI = join(REPO_ROOT, 'dist/cli.js');
 
@@ -73,4 +74,30 @@ export function startDaemon(args: string[], env: Record<string, string> = {}): P
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`warren run exited with ${code} before listening:\n${out}`)));
   });
+}
+
+/**
+ * Waits until the daemon has finished `n` more polls than when called, as its /metrics
+ * tell: failed polls from warren_poll_errors_total, successful ones from each new value of
+ * warren_last_success_timestamp_seconds (whole seconds; polls are at least 1 s apart, so
+ * two successes never share a value, though a sample may miss one and wait a poll more).
+ * Counts polls, not wall time, so a loaded machine only makes it slower. One cluster only.
+ */
+export async function waitForDaemonPolls(d: Daemon, n: number, timeoutMs = 60_000): Promise<void> {
+  const read = async () => {
+    const text = await (await fetch(`${d.url}/metrics`)).text();
+    return { errors: metric(text, 'warren_poll_errors_total') ?? 0, success: metric(text, 'warren_last_success_timestamp_seconds') };
+  };
+  const start = await read();
+  const successes = new Set<number>();
+  let failures = 0;
+  await waitFor(
+    async () => {
+      const now = await read();
+      if (now.success !== undefined && now.success !== start.success) successes.add(now.success);
+      failures = now.errors - start.errors;
+      return failures + successes.size >= n;
+    },
+    { timeoutMs, intervalMs: 100, what: `${n} more polls of warren run at ${d.url}`, onTimeout: () => `saw ${failures} failed and ${successes.size} successful polls` },
+  );
 }

@@ -1,4 +1,4 @@
-// Shared pieces of the fault-injection tests (issue 4): AMQP clients that are always
+// Shared pieces of the fault-injection tests (test/integration/faults-*): AMQP clients that are always
 // closed, the broker's own view through the management API, and assertions on what
 // the in-process agent found and fired.
 import amqp, { type ChannelModel } from 'amqplib';
@@ -134,15 +134,16 @@ export async function expectFinding(
 }
 
 /**
- * Waits until no finding of `rule` about `subject` is left, on every poll for `quietMs`
- * (default: two polls in a row), so a lucky gap between two findings does not pass.
+ * Waits until no finding of `rule` about `subject` is left, on `quietPolls` polls in a row
+ * (default two), so a lucky gap between two findings does not pass. Counted in polls, not
+ * wall time: polls start at least one interval apart, so N polls span at least N-1
+ * intervals of the broker's statistics however loaded the machine is.
  */
-export async function expectNoFinding(agent: Agent, rule: string, subject: Subject, opts: { timeoutMs?: number; quietMs?: number } = {}): Promise<void> {
-  const quietMs = opts.quietMs ?? 0;
+export async function expectNoFinding(agent: Agent, rule: string, subject: Subject, opts: { timeoutMs?: number; quietPolls?: number } = {}): Promise<void> {
+  const quietPolls = Math.max(2, opts.quietPolls ?? 2);
   await eventually(async () => {
-    const since = Date.now();
     let polls = 0;
-    while (polls < 2 || Date.now() - since < quietMs) {
+    while (polls < quietPolls) {
       await agent.waitForPolls(1);
       polls++;
       expect(findingsFor(agent, rule, subject), `${rule} about ${JSON.stringify(subject)} should be gone (and stay gone)`).toEqual([]);

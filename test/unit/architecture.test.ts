@@ -28,8 +28,6 @@ const STAGE_RANK: Readonly<Record<string, number>> = {
 const SHARED = new Set(['slices.ts', 'version.ts', 'format.ts', 'redact.ts', 'clock.ts']);
 /** Root-level entry points, ranked with their stage. */
 const ENTRIES: Readonly<Record<string, string>> = { 'cli.ts': 'cli' };
-/** Tools that live under src/ for now but are not part of the pipeline (the simulator). */
-const TOOLS = new Set(['sim']);
 
 
 interface Edge {
@@ -68,11 +66,10 @@ export function specifiers(code: string, file: string): string[] {
   return out;
 }
 
-/** The stage a file of src/ belongs to, 'shared' for the root helpers, null for tools. */
-function stageOf(rel: string): string | null {
+/** The stage a file of src/ belongs to, 'shared' for the root helpers. */
+function stageOf(rel: string): string {
   const parts = rel.split('/');
   if (parts.length === 1) return SHARED.has(rel) ? 'shared' : (ENTRIES[rel] ?? `unknown root file ${rel}`);
-  if (TOOLS.has(parts[0]!)) return null;
   return parts[0]!;
 }
 
@@ -80,7 +77,6 @@ function importGraph(): Edge[] {
   const edges: Edge[] = [];
   for (const file of sourceFiles(SRC)) {
     const from = relative(SRC, file).split('\\').join('/');
-    if (stageOf(from) === null) continue;
     for (const spec of specifiers(readFileSync(file, 'utf8'), file)) {
       if (!spec.startsWith('.')) continue;
       const to = relative(SRC, resolve(dirname(file), spec)).split('\\').join('/').replace(/\.js$/, '.ts');
@@ -94,8 +90,6 @@ function importGraph(): Edge[] {
 export function violation(e: Edge): string | null {
   const a = stageOf(e.from);
   const b = stageOf(e.to);
-  if (a === null) return null;
-  if (b === null) return `${e.from} imports the tool ${e.to}`;
   if (a === b) return null;
   if (a === 'shared') return `${e.from} is a shared helper and imports the stage file ${e.to}`;
   if (b === 'shared') return null;

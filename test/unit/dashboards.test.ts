@@ -20,7 +20,7 @@ import {
   metricNamesIn,
   substituteVariables,
   type DashboardLike,
-} from '../../src/rules/dashboard-queries.js';
+} from '../support/dashboard-queries.js';
 import { renderDashboardFiles } from '../../scripts/gen-dashboards.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

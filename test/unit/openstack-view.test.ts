@@ -237,7 +237,7 @@ describe('consumersByQueue', () => {
   });
 });
 
-describe('diagnoseHostQueue (reference B3)', () => {
+describe('diagnoseHostQueue: why a per-host RPC queue has no consumer', () => {
   const { snap, c } = cloud();
   const view = openstackView(snap);
   const hq = (name: string) => view.hostQueues.find((h) => h.queue === name)!;

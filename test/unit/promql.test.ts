@@ -20,7 +20,7 @@ import {
   renderPrometheusRules,
   runbookUrl,
 } from '../../src/rules/promql.js';
-import { metricNamesIn } from '../../src/rules/dashboard-queries.js';
+import { metricNamesIn } from '../support/dashboard-queries.js';
 
 const RULE_FILE = fileURLToPath(new URL('../../alerts/warren.rules.yml', import.meta.url));
 

@@ -170,7 +170,7 @@ describe('large broker', () => {
   });
 });
 
-describe('JSON contract (DESIGN.md "Report JSON")', () => {
+describe('JSON contract (warren report --format json)', () => {
   const json = JSON.parse(renderJson(buildReport([brokerInput()], GENERATED_AT)));
   const type = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
   const hasShape = (obj: Record<string, unknown>, shape: Record<string, string>) => {

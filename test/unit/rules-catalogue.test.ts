@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogue, ruleById } from '../../src/rules/catalogue.js';
 
-// DESIGN.md's two tables, in order: ids are a contract.
+// Broker rules then OpenStack rules, in order: ids are a contract.
 const BROKER_IDS = [
   'node-down',
   'network-partition',
@@ -38,11 +38,11 @@ const OPENSTACK_IDS = [
 ];
 
 describe('the rule catalogue', () => {
-  it('holds exactly the rules of DESIGN.md, in table order', () => {
+  it('holds exactly the contracted rules, in order', () => {
     expect(catalogue.map((r) => r.id)).toEqual([...BROKER_IDS, ...OPENSTACK_IDS]);
   });
 
-  it('has the severities of the tables', () => {
+  it('has the contracted severities', () => {
     const sev = Object.fromEntries(catalogue.map((r) => [r.id, r.severity]));
     for (const id of ['node-down', 'network-partition', 'memory-alarm', 'disk-alarm', 'connections-blocked', 'broker-unreachable']) expect([id, sev[id]]).toEqual([id, 'critical']);
     for (const id of ['node-restarted', 'quorum-even-node-count']) expect([id, sev[id]]).toEqual([id, 'info']);

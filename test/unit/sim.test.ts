@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { attributeConnection, classifyQueue } from '../../src/openstack/classify.js';
-import { parseFault } from '../../src/sim/index.js';
-import { ENGINE_ID, hostAddress, planCloud } from '../../src/sim/plan.js';
-import { clientProperties, envelope, openEnvelope, rpcReply, rpcRequest, uniqueHex } from '../../src/sim/wire.js';
+import { parseFault } from '../../tools/sim/index.js';
+import { ENGINE_ID, hostAddress, planCloud } from '../../tools/sim/plan.js';
+import { clientProperties, envelope, openEnvelope, rpcReply, rpcRequest, uniqueHex } from '../../tools/sim/wire.js';
 
 describe('sim plan', () => {
   const plan = planCloud({ controllers: ['ctl-1', 'ctl-2'], networks: ['net-1'], computes: ['cmp-01', 'cmp-02'] });

@@ -1,5 +1,4 @@
 // Broker health: nodes, partitions, resource alarms, versions, policies, users.
-// Remedies follow the RabbitMQ and OpenStack deployment guides they quote.
 import type { NodeInfo } from '../../snapshot/index.js';
 import type { Finding, RuleContext } from '../types.js';
 import { fmtBytes, fmtDuration, fmtInt, fmtPercent, listSome, plural } from '../../format.js';
@@ -156,7 +155,7 @@ export const memoryAlarm = defineRule({
 export const memoryHigh = defineRule({
   id: 'memory-high',
   severity: 'warning',
-  // used/limit > 0.8 for 10 min (Canonical k8s charm).
+  // used/limit > 0.8 for 10 min, as the Canonical k8s charm alerts.
   forSeconds: 600,
   description: 'mem_used ≥ 80 % of the watermark limit',
   remedy: `Memory is approaching the watermark; at the limit the alarm blocks every publisher. ${MEMORY_REMEDY}`,
@@ -304,7 +303,7 @@ export const diskLow = defineRule({
 export const fileDescriptorsHigh = defineRule({
   id: 'file-descriptors-high',
   severity: 'warning',
-  // fd > 80 % for 10 min (openstack-helm).
+  // fd > 80 % for 10 min, as openstack-helm alerts.
   forSeconds: 600,
   description: 'fd_used ≥ 80 % of fd_total (also sockets, Erlang processes)',
   remedy:

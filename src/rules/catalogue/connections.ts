@@ -98,7 +98,7 @@ export const connectionCountHigh = defineRule({
 export const connectionLeak = defineRule({
   id: 'connection-leak',
   severity: 'warning',
-  // With the 30 min window below this makes "monotonic growth for 1 h".
+  // With the 30 min window below this alerts on monotonic growth for 1 h.
   forSeconds: 1800,
   description: 'connections grow monotonically over 30 min',
   remedy:

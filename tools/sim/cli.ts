@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// warren's OpenStack traffic simulator: `node dist/sim/cli.js --help`.
+// warren's OpenStack traffic simulator, a development tool (not part of the `warren`
+// command): `npm run sim -- --help`, or `node build/tools/sim/cli.js` once built.
 
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { FAULT_NAMES, startSimulation, type Simulation } from './index.js';
 
-const USAGE = `usage: node dist/sim/cli.js [options]
+const USAGE = `usage: npm run sim -- [options]   (or node build/tools/sim/cli.js [options])
 
 Simulates an OpenStack cloud's oslo.messaging traffic on a RabbitMQ broker until
 SIGINT/SIGTERM. Each host's connections come from its own loopback address.

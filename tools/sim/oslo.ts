@@ -1,7 +1,7 @@
 // One simulated oslo.messaging process on the wire: its connections (one channel each),
 // RPC servers (three queues per topic, ack on receipt), reply queue, send connection and
-// notification listener. Behaviour follows oslo_messaging/_drivers/impl_rabbit.py and
-// amqpdriver.py; see reference a.1-a.5.
+// notification listener. Behaviour follows oslo.messaging's
+// oslo_messaging/_drivers/impl_rabbit.py and amqpdriver.py.
 
 import { connect, type Channel, type ChannelModel, type ConsumeMessage, type Options } from 'amqplib';
 import { randomUUID } from 'node:crypto';

@@ -37,7 +37,7 @@ export interface CloudPlan {
   processes: ProcessPlan[];
 }
 
-/** Control exchanges (reference a.1): cinder keeps oslo's default `openstack`. */
+/** Control exchanges (oslo's `control_exchange`): cinder keeps oslo's default `openstack`. */
 export const EXCHANGE = { nova: 'nova', neutron: 'neutron', cinder: 'openstack', heat: 'heat' } as const;
 
 /** The exchanges Ceilometer's notification agent binds `notifications.info` to (here: those the sim publishes on). */

@@ -1,12 +1,12 @@
 // An OpenStack cloud's RabbitMQ traffic, simulated with the wire behaviour of
 // oslo.messaging: nova, neutron, cinder and heat services on controller, network and
 // compute hosts, RPC calls/casts/fanouts, notifications and a Ceilometer-like consumer,
-// plus switchable faults matching the troubleshooting catalogue (reference B1-B4, B10, B12).
+// plus switchable faults, each one a failure warren has a rule for (listed below).
 // Each host's connections come from their own loopback address so a monitor can map
 // peer_host to a host name.
 
 import { connect, type Channel, type ChannelModel, type Options } from 'amqplib';
-import { serviceOfBinary } from '../openstack/topics.js';
+import { serviceOfBinary } from '../../src/openstack/index.js';
 import {
   OsloProcess,
   TRANSIENT_QUEUE_TTL_MS,
@@ -25,17 +25,17 @@ export type { SimStats } from './oslo.js';
 /**
  * Faults, switchable at runtime:
  * - `compute-down:<host>`: nova-compute on that host dies (connections closed, queues stay):
- *   casts to `compute.<host>` pile up (B3, process gone).
+ *   casts to `compute.<host>` pile up (openstack-host-queue-unconsumed, process gone).
  * - `compute-unsubscribed:<host>`: nova-compute stays connected but stops consuming its
- *   queues (B3, lost subscription).
- * - `notifications-unconsumed`: the Ceilometer notification agent stops; publishers go on (B1).
+ *   queues (openstack-host-queue-unconsumed, lost subscription).
+ * - `notifications-unconsumed`: the Ceilometer notification agent stops; publishers go on (openstack-notifications-unconsumed).
  * - `orphans`: reply_/fanout queues (and a heat engine's per-process pair) left without
- *   consumer, some without x-expires (B2).
+ *   consumer, some without x-expires (openstack-orphan-queues).
  * - `stuck-rpc-consumer`: one nova-conductor stops acking on `conductor`, no prefetch
- *   limit: unacked builds (B12).
+ *   limit: unacked builds (openstack-rpc-unacked).
  * - `rpc-backlog`: every nova-conductor stops consuming `conductor` while callers keep
- *   casting: ready messages grow (B4).
- * - `connection-flood`: nova-api on the first controller opens many extra connections (B10).
+ *   casting: ready messages grow (openstack-rpc-backlog).
+ * - `connection-flood`: nova-api on the first controller opens many extra connections (openstack-service-connections-high).
  */
 export type SimFault =
   | `compute-down:${string}`
