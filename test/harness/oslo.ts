@@ -237,24 +237,25 @@ function spawnFixture(
   return proc;
 }
 
-async function waitStarted(broker: Broker, p: OsloProcess, timeoutMs: number): Promise<void> {
+async function waitStarted(broker: Broker, p: OsloProcess, timeoutMs: number, awaitReplyQueue = false): Promise<void> {
   try {
     await waitFor(
       async () => {
         if (!p.running()) throw new Error(`${p.binary} exited`);
         const conns = await connectionsOf(broker, p);
         if (conns.length === 0) return false;
-        if (p.queues.length === 0) return true;
         const mine = new Set(conns.map((c) => c.name));
         const consumed = new Set(
           (await listConsumers(broker)).filter((c) => mine.has(c.channel_details.connection_name)).map((c) => c.queue.name),
         );
+        // A calling client has made its first call once it consumes its reply_<uuid> queue.
+        if (awaitReplyQueue && ![...consumed].some((q) => q.startsWith('reply_'))) return false;
         return p.queues.every((q) => consumed.has(q));
       },
       {
         timeoutMs,
         intervalMs: 300,
-        what: `${p.binary} (pid ${p.pid}) to connect and consume ${p.queues.join(', ') || '(nothing)'}`,
+        what: `${p.binary} (pid ${p.pid}) to connect and consume ${[...p.queues, ...(awaitReplyQueue ? ['its reply_ queue'] : [])].join(', ') || '(nothing)'}`,
         onTimeout: () => p.log(),
       },
     );
@@ -288,7 +289,7 @@ export async function startRpcClient(broker: Broker, opts: ClientOptions): Promi
   ];
   if (opts.server) args.push('--server', opts.server);
   const p = spawnFixture(broker, 'client', 'rpc_client.py', opts, args, [], []);
-  await waitStarted(broker, p, opts.readyTimeoutMs ?? 90_000);
+  await waitStarted(broker, p, opts.readyTimeoutMs ?? 90_000, (opts.callRate ?? 1) > 0);
   return p;
 }
 
