@@ -9,8 +9,8 @@ import { attributeConnection, classifyQueue } from '../../src/openstack/classify
 import type { Report } from '../../src/report/index.js';
 import type { QueueRole } from '../../src/snapshot/types.js';
 import { startBroker, type Broker } from '../harness/broker.js';
-import { CLOUD_HOSTS, listConnections, startCloud, type Cloud } from '../harness/oslo.js';
-import { getJson } from '../harness/util.js';
+import { CLOUD_HOSTS, connectionsOf, consumes, listConnections, startCloud, type Cloud } from '../harness/oslo.js';
+import { getJson, waitFor } from '../harness/util.js';
 import { configFileFor } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
 
@@ -184,5 +184,23 @@ describe('warren on a real oslo.messaging cloud', () => {
     expect(services.get('cinder')).toEqual(['ctl-1']);
     expect(services.get('heat')).toEqual(['ctl-1']);
     expect(services.get('ceilometer')).toEqual(['ctl-1']);
+  });
+
+  // Last: it takes a compute away.
+  it('kill -9 of a compute server: the broker drops its connections and consumer, the report shows cmp-b down', async () => {
+    const victim = cloud.processes['compute-cmp-b']!;
+    const survivor = cloud.processes['compute-cmp-a']!;
+    expect(await consumes(broker, victim, 'compute.cmp-b')).toBe(true);
+    await victim.kill9();
+    await waitFor(async () => (await connectionsOf(broker, victim)).length === 0, {
+      timeoutMs: 60_000,
+      what: "the broker to drop the killed compute's connections",
+    });
+    expect(await consumes(broker, survivor, 'compute.cmp-a')).toBe(true);
+    const config = configFileFor(broker, { interval: '2s' }, { openstack: { hosts: HOST_OF_ADDRESS } });
+    const r = await runCli(['report', '--config', config, '--format', 'json', '--sample', '2']);
+    const openstack = (JSON.parse(r.stdout) as Report).clusters[0]!.openstack;
+    expect(openstack.hostQueues.unconsumed.map((h) => h.queue)).toEqual(['compute.cmp-b']);
+    expect(openstack.services.find((x) => x.service === 'nova')?.hostsDown).toEqual(['cmp-b']);
   });
 });
