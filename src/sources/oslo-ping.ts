@@ -31,6 +31,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Message, type Options } from 'amqplib';
+import { redactSecrets } from '../redact.js';
 
 export const PING_METHOD = 'oslo_rpc_server_ping';
 export const ENVELOPE_VERSION = '2.0';
@@ -220,15 +221,15 @@ interface Pending {
   settle(outcome: PingOutcome): void;
 }
 
-/** The error's message without the URL's password. */
+/** The error's first line without the URL's userinfo or password. */
 function describeError(e: unknown, url: string): string {
-  let text = e instanceof Error ? e.message : String(e);
+  let password = '';
   try {
-    const password = decodeURIComponent(new URL(url).password);
-    if (password) text = text.split(password).join('***');
+    password = decodeURIComponent(new URL(url).password);
   } catch {
-    /* not a URL: nothing to hide */
+    /* not a URL: nothing to hide beyond what redactSecrets finds */
   }
+  const text = redactSecrets(e instanceof Error ? e.message : String(e), [password]);
   return text.split('\n')[0] ?? text;
 }
 
