@@ -11,6 +11,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Unit tests time nothing, but some do seconds of honest CPU work (gzip of a large
+          // exposition, 50k classifications, fast-check properties); on a loaded two-core CI
+          // machine 5 s (vitest's default) is not enough for them.
+          testTimeout: 60_000,
         },
       },
       {

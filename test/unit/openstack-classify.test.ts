@@ -277,21 +277,22 @@ describe('buildTopicTable: config extends and overrides', () => {
 });
 
 describe('classifyQueue: speed', () => {
-  it('classifies 50k distinct names quickly', () => {
+  // How fast is `npm run bench`'s business; here: right at 50k names, and a later poll's
+  // classification of the same names is a memo hit (the very same role object).
+  it('classifies 50k distinct names, and a second pass is answered from the memo', () => {
     const names: string[] = [];
     for (let i = 0; i < 50_000; i++) {
       const h = i.toString(16).padStart(32, '0');
       names.push(i % 3 === 0 ? `reply_${h}` : i % 3 === 1 ? `compute.cmp-${i}.dc1.example.com` : `x${i}`);
     }
     const t = buildTopicTable();
-    const start = performance.now();
-    for (const n of names) classifyQueue(n, 'classic', t);
-    const first = performance.now() - start;
-    const again = performance.now();
-    for (const n of names) classifyQueue(n, 'classic', t);
-    const second = performance.now() - again;
-    expect(first).toBeLessThan(1000);
-    expect(second).toBeLessThan(500);
+    const first = names.map((n) => classifyQueue(n, 'classic', t));
+    const kinds = new Map<string, number>();
+    for (const r of first) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + 1);
+    expect(Object.fromEntries(kinds)).toEqual({ reply: 16_667, rpc_host: 16_667, other: 16_666 });
+    expect(first[1]).toMatchObject({ service: 'nova', kind: 'rpc_host', topic: 'compute', host: 'cmp-1.dc1.example.com' });
+    const second = names.map((n) => classifyQueue(n, 'classic', t));
+    expect(second.every((r, i) => r === first[i])).toBe(true);
   });
 });
 
