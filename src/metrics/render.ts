@@ -6,6 +6,8 @@ import type { PollStatus } from '../snapshot/poller.js';
 import { cachedQueueRates, queueKey, queueRates, totalRates } from '../snapshot/rates.js';
 import { drain } from '../slices.js';
 import { ExpositionWriter } from './exposition.js';
+import { renderProbeMetrics } from './probe.js';
+import type { ProbeResult } from '../sources/amqp-probe.js';
 
 export interface ClusterMetricsInput {
   status: PollStatus;
@@ -13,6 +15,8 @@ export interface ClusterMetricsInput {
   expectedNodes: number;
   view: OpenStackView | null;
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
+  /** The AMQP probe's last round, when the cluster has `probe` configured. */
+  probe?: readonly ProbeResult[];
 }
 
 export interface SelfMetricsInput {
@@ -160,6 +164,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
       vhost: a.subject.vhost ?? '',
     }, 1);
   }
+  renderProbeMetrics(w, cluster, c.probe ?? []);
   const s = st.latest;
   if (!s) return;
   const age = (now - s.takenAt) / 1000;

@@ -171,6 +171,8 @@ export const NOT_IN_PROMQL: Readonly<Record<string, string>> = {
   'quorum-queue-underreplicated': 'quorum members, online members and leaders are not exported as metrics',
   'quorum-even-node-count': 'whether the cluster has quorum queues is not exported as a metric',
   'guest-user-enabled': 'users are not exported as metrics',
+  'amqp-probe-failed': "the failed phase and the probe's error are not exported as metrics",
+  'amqp-probe-slow': "the probe's round trip is exported only per phase (warren_probe_duration_seconds)",
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { Snapshot } from '../snapshot/types.js';
+import type { ProbeResult } from '../sources/amqp-probe.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 export type SubjectKind = 'cluster' | 'node' | 'vhost' | 'queue' | 'connection' | 'service' | 'host';
@@ -38,6 +39,8 @@ export interface RuleContext {
   oneShot: boolean;
   /** Nodes the cluster should have (config `expectedNodes`); when absent node-down uses learned.maxNodes. */
   expectedNodes?: number;
+  /** The AMQP probe's last round (daemon, when `probe` is configured); absent: the probe rules stay silent. */
+  probe?: readonly ProbeResult[];
 }
 
 /** Facts that outlive the history window. Plain data, so it can be persisted. */

@@ -20,6 +20,8 @@ import { createHttpClient, type HttpClient } from '../sources/http.js';
 import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
 import { startHttpServer, type HttpServer } from './http.js';
+import { startClusterProbe } from './probe.js';
+import type { ProbeLoop } from '../sources/amqp-probe.js';
 
 /** Everything the daemon knows about one cluster between polls. */
 export interface ClusterRuntime {
@@ -31,6 +33,8 @@ export interface ClusterRuntime {
   learned: LearnedState;
   alerts: AlertState;
   findings: Finding[];
+  /** The AMQP probe loop (config `probe`), null when off. */
+  probe: ProbeLoop | null;
 }
 
 export interface Agent {
@@ -88,6 +92,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,
         view: c.view,
         alerts: activeAlerts(c.alerts),
+        ...(c.probe ? { probe: c.probe.results() } : {}),
       };
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));
@@ -120,7 +125,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
-      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false }, rt.lookup));
+      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false, ...(rt.probe ? { probe: rt.probe.results() } : {}) }, rt.lookup));
       for (const e of evaluation.errors) log.error({ cluster: rt.cfg.name, rule: e.rule }, `rule failed: ${e.message}`);
       // Learn after judging: node-restarted and the baselines compare against what came before.
       rt.learned = learn(rt.learned, snapshot);
@@ -174,6 +179,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       learned: saved?.learned[cfg.name] ?? emptyLearned(),
       alerts: saved?.alerts[cfg.name] ?? emptyAlertState(),
       findings: [],
+      probe: startClusterProbe(cfg, http, log),
     };
     clusters.push(rt);
   }
@@ -230,6 +236,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     stop: async () => {
       await server.close();
       await Promise.all(clusters.map((c) => c.poller.stop()));
+      await Promise.all(clusters.map((c) => c.probe?.stop()));
       await afterPolls;
       // Give queued notifications a last chance, then keep the rest for the next start.
       await notifiers.drain(5_000);

@@ -655,7 +655,7 @@ export const PROMTOOL_FILES: Record<string, PromtoolCase[]> = {
   ],
 
   'forwarded.test.yml': [
-    ...['classic-mirroring-policy', 'quorum-queue-underreplicated', 'quorum-even-node-count', 'guest-user-enabled'].map(
+    ...['classic-mirroring-policy', 'quorum-queue-underreplicated', 'quorum-even-node-count', 'guest-user-enabled', 'amqp-probe-failed', 'amqp-probe-slow'].map(
       (rule): PromtoolCase => {
         const labels = { rule, severity: 'warning', subject_kind: 'cluster', subject: 'prod' };
         return {
