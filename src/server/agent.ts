@@ -21,6 +21,7 @@ import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
 import { startHttpServer, type HttpServer } from './http.js';
 import { startClusterProbe } from './probe.js';
+import { reportInputsOf, startSchedules } from './schedules.js';
 import type { ProbeLoop } from '../sources/amqp-probe.js';
 
 /** Everything the daemon knows about one cluster between polls. */
@@ -82,6 +83,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   const pollWaiters: Array<{ remaining: Map<ClusterRuntime, number>; resolve: () => void }> = [];
   const clusters: ClusterRuntime[] = [];
   let saving: Promise<void> = Promise.resolve();
+  // Scheduled reports (config `schedules:`); judge hands it every alert change.
+  const schedules = startSchedules(config.schedules ?? [], { clusters: () => reportInputsOf(clusters), log });
 
   const rerender = async () => {
     const inputs: ClusterMetricsInput[] = clusters.map((c) => {
@@ -137,6 +140,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     const step = stepAlerts(rt.alerts, rt.findings, now, status.clusterLabel, catalogue, onlyRules ? { onlyRules } : {});
     rt.alerts = step.state;
     notifiers.deliver(step.changes, activeAlerts(rt.alerts));
+    schedules.record(step.changes);
   };
 
   for (const cfg of config.clusters) {
@@ -234,6 +238,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     alerts: allAlerts,
     waitForPolls: (n = 1) => new Promise<void>((resolve) => pollWaiters.push({ remaining: new Map(clusters.map((c) => [c, n])), resolve })),
     stop: async () => {
+      await schedules.stop();
       await server.close();
       await Promise.all(clusters.map((c) => c.poller.stop()));
       await Promise.all(clusters.map((c) => c.probe?.stop()));
