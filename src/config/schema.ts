@@ -137,7 +137,17 @@ const scheduleSchema = z
     keep: z.number().int().positive().default(30),
     /** A URL: a JSON POST with the text report (`text`, as Slack, Mattermost and Rocket.Chat read it). */
     webhook: httpUrl.optional(),
-    timezone: z.string().min(1).optional(),
+    timezone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'an IANA time zone such as Europe/Paris or UTC')
+      .optional(),
   })
   .strict()
   .refine((s) => (s.output === undefined) !== (s.webhook === undefined), 'one destination: output (a directory) or webhook (a URL)');

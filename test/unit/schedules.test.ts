@@ -158,6 +158,7 @@ describe('schedules config', () => {
   it('needs exactly one destination', () => {
     expect(error([{ cron: '* * * * *' }])).toContain('one destination');
     expect(error([{ cron: '* * * * *', output: '/tmp/x', webhook: 'http://chat/x' }])).toContain('one destination');
+    expect(error([{ cron: '* * * * *', output: '/tmp/x', timezone: 'Mars/Olympus' }])).toMatch(/schedules\.0\.timezone: got "Mars\/Olympus", expected an IANA time zone/);
   });
 
   it('defaults: text format, keep 30; none configured: no schedules', () => {
