@@ -164,7 +164,11 @@ export const fileSchema = z
     defaults: clusterSchema.partial().optional(),
     clusters: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
     openstack: openstackSchema.optional(),
-    schedules: z.array(scheduleSchema).optional(),
+    schedules: z
+      .array(scheduleSchema)
+      // Files are named after the schedule, and each prunes its own: two of one name would prune each other's.
+      .refine((list) => new Set(list.map((x, i) => x.name ?? `schedule${i}`)).size === list.length, 'schedules with distinct names')
+      .optional(),
   })
   .strict();
 

@@ -161,6 +161,10 @@ describe('schedules config', () => {
     expect(error([{ cron: '* * * * *', output: '/tmp/x', timezone: 'Mars/Olympus' }])).toMatch(/schedules\.0\.timezone: got "Mars\/Olympus", expected an IANA time zone/);
   });
 
+  it('refuses two schedules of one name: they would prune each other\'s files', () => {
+    expect(error([{ name: 'a', cron: '* * * * *', output: '/tmp/x' }, { name: 'a', cron: '0 * * * *', output: '/tmp/x' }])).toContain('schedules: got');
+  });
+
   it('defaults: text format, keep 30; none configured: no schedules', () => {
     expect(loadConfig({ config: file([{ cron: '0 8 * * 1', output: '/var/lib/warren/reports' }]) }, {}).schedules).toEqual([
       { cron: '0 8 * * 1', output: '/var/lib/warren/reports', format: 'text', keep: 30 },
