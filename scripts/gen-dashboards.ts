@@ -657,6 +657,21 @@ function overview(): Draft[] {
       description: 'Queues, exchanges, connections, channels and consumers over time.',
       exprs: (['queues', 'exchanges', 'connections', 'channels', 'consumers'] as const).map((m): [string, string] => [`max(rabbitmq_${m}{${C}})`, m]),
     }, { w: 24, h: 8 }),
+
+    row('AMQP probe'),
+    timeseries({
+      title: 'AMQP probe failures',
+      description: "Listeners of each node where warren's AMQP probe failed its last round (amqp-probe-failed); 0 when none fail or the probe is off.",
+      exprs: [[`count by (node) (warren_probe_success{${C}} == 0) or on () vector(0)`, '{{node}}']],
+      steps: anyIsBad(),
+      bars: true,
+    }, { w: 12, h: 8 }),
+    timeseries({
+      title: 'AMQP probe phases',
+      description: 'Seconds each phase of the last AMQP probe took, per node (publish + consume is the round trip of amqp-probe-slow); 0 when the probe is off.',
+      exprs: [[`max by (node, phase) (warren_probe_duration_seconds{${C}}) or on () vector(0)`, '{{node}} {{phase}}']],
+      unit: 's',
+    }, { w: 12, h: 8 }),
   ];
 }
 

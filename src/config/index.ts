@@ -7,7 +7,7 @@ import { hasUserinfo, redactUrls } from '../redact.js';
 import { clusterSchema, fileSchema, openstackSchema } from './schema.js';
 import type { ClusterConfig, WarrenConfig, WebConfig } from './schema.js';
 
-export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig } from './schema.js';
+export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig, ProbeConfig, ScheduleConfig } from './schema.js';
 export { parseDuration, formatDuration } from './duration.js';
 
 /** A configuration problem, phrased as one line that says what is wrong and how to fix it. */
@@ -68,7 +68,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       if (file !== undefined) readable(file, `${where}: ${prefix}tls.${key}`);
     }
     const name = c.name ?? new URL(c.url).host;
-    return { ...c, name, password: resolvePassword(c, env, `${where}: ${prefix}`) } satisfies ClusterConfig;
+    const probe = c.probe?.passwordFile !== undefined ? { ...c.probe, password: resolvePassword({ user: '', passwordFile: c.probe.passwordFile }, env, `${where}: ${prefix}probe.`) } : c.probe;
+    return { ...c, name, password: resolvePassword(c, env, `${where}: ${prefix}`), ...(probe ? { probe } : {}) } satisfies ClusterConfig;
   });
   const names = new Set<string>();
   for (const c of clusters) {
@@ -86,6 +87,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     stateFile: flags.stateFile ?? f.stateFile ?? null,
     openstack: f.openstack ?? openstackSchema.parse({}),
     web: webConfig(f.web, where),
+    schedules: f.schedules ?? [],
   };
 }
 

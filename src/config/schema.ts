@@ -1,3 +1,4 @@
+import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -48,6 +49,27 @@ const rulesConfig = z
   })
   .strict();
 
+/**
+ * The AMQP probe (src/sources/amqp-probe.ts): off unless the key is present. Its user may
+ * differ from the polling user; without one, the cluster's user and password are used.
+ */
+const probeSchema = z
+  .object({
+    /** Fixed endpoints; when empty, the AMQP listeners /api/overview reports, one per node. */
+    amqpUrls: z
+      .array(z.string().refine((s) => /^amqps?:\/\/[^\s/@]+\/?$/.test(s), 'an amqp:// or amqps:// URL with host and port only (no credentials, no vhost: give probe.user, probe.passwordFile and probe.vhost)'))
+      .default([]),
+    /** Default: the cluster's poll interval. */
+    interval: duration.optional(),
+    /** Deadline of each phase (connect, channel, declare, publish, consume); default: half the interval, at most 10 s. */
+    timeout: duration.optional(),
+    vhost: z.string().min(1).default('/'),
+    user: z.string().min(1).optional(),
+    password: z.string().optional(),
+    passwordFile: z.string().optional(),
+  })
+  .strict();
+
 export const clusterSchema = z
   .object({
     name: z.string().min(1).optional(),
@@ -69,6 +91,7 @@ export const clusterSchema = z
     expectedNodes: z.number().int().positive().optional(),
     tls: tls.optional(),
     rules: rulesConfig.prefault({}),
+    probe: probeSchema.optional(),
   })
   .strict();
 
@@ -103,6 +126,32 @@ const webSchema = z
   })
   .strict();
 
+/** A report on a timetable (src/server/schedules.ts): to a directory, or to a chat webhook. */
+const scheduleSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    cron: z.string().refine((c) => validCron(c), 'a cron expression such as "0 8 * * *" (minute hour day-of-month month day-of-week; an optional seconds field first)'),
+    format: z.enum(['text', 'markdown', 'json', 'html']).default('text'),
+    /** A directory: one file per run, named by time; the newest `keep` are kept. */
+    output: z.string().min(1).optional(),
+    keep: z.number().int().positive().default(30),
+    /** A URL: a JSON POST with the text report (`text`, as Slack, Mattermost and Rocket.Chat read it). */
+    webhook: httpUrl.optional(),
+    timezone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'an IANA time zone such as Europe/Paris or UTC')
+      .optional(),
+  })
+  .strict()
+  .refine((s) => (s.output === undefined) !== (s.webhook === undefined), 'one destination: output (a directory) or webhook (a URL)');
+
 export const fileSchema = z
   .object({
     listen: z.string().optional(),
@@ -115,6 +164,11 @@ export const fileSchema = z
     defaults: clusterSchema.partial().optional(),
     clusters: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
     openstack: openstackSchema.optional(),
+    schedules: z
+      .array(scheduleSchema)
+      // Files are named after the schedule, and each prunes its own: two of one name would prune each other's.
+      .refine((list) => new Set(list.map((x, i) => x.name ?? `schedule${i}`)).size === list.length, 'schedules with distinct names')
+      .optional(),
   })
   .strict();
 
@@ -122,6 +176,8 @@ export type ClusterConfig = z.output<typeof clusterSchema> & { name: string; pas
 export type RulesConfig = z.output<typeof rulesConfig>;
 export type OpenStackConfig = z.output<typeof openstackSchema>;
 export type TlsConfig = z.output<typeof tls>;
+export type ProbeConfig = z.output<typeof probeSchema>;
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
 
 /** The HTTP server's protection, files already checked readable at load time. */
 export interface WebConfig {
@@ -140,6 +196,8 @@ export interface WarrenConfig {
   openstack: OpenStackConfig;
   /** Absent or null: plain HTTP, no authentication. */
   web?: WebConfig | null;
+  /** Scheduled reports; absent: none. */
+  schedules?: ScheduleConfig[];
 }
 
 export { openstackSchema };

@@ -3,7 +3,9 @@
 import type { Severity, Subject } from '../rules/index.js';
 import { queueKey, queueRates, totalRates, type OpenStackView, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
+import type { ProbeResult } from '../sources/index.js';
 import { ExpositionWriter } from './exposition.js';
+import { renderProbeMetrics } from './probe.js';
 
 /** What the render needs of one cluster's polling (the poll stage's status has it). */
 export interface PollSummary {
@@ -25,6 +27,8 @@ export interface ClusterMetricsInput {
   expectedNodes: number;
   view: OpenStackView | null;
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
+  /** The AMQP probe's last round, when the cluster has `probe` configured. */
+  probe?: readonly ProbeResult[];
 }
 
 export interface SelfMetricsInput {
@@ -172,6 +176,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
       vhost: a.subject.vhost ?? '',
     }, 1);
   }
+  renderProbeMetrics(w, cluster, c.probe ?? []);
   const s = st.latest;
   if (!s) return;
   const age = (now - s.takenAt) / 1000;

@@ -3,6 +3,7 @@
 import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';
 import * as openstack from './catalogue/openstack.js';
+import * as probe from './catalogue/probe.js';
 import * as queues from './catalogue/queues.js';
 import type { Rule } from './types.js';
 
@@ -41,6 +42,9 @@ export const catalogue: readonly Rule[] = Object.freeze([
   openstack.notificationsUnconsumed,
   openstack.orphanQueues,
   openstack.serviceConnectionsHigh,
+  // Active probes
+  probe.amqpProbeFailed,
+  probe.amqpProbeSlow,
 ]);
 
 const byId = new Map(catalogue.map((r) => [r.id, r]));

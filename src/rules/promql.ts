@@ -140,6 +140,9 @@ export const WARREN_METRIC_NAMES: readonly string[] = [
   'rabbitmq_openstack_orphan_queues_without_expiry',
   // alert state
   'warren_alert_active',
+  // warren's AMQP probe
+  'warren_probe_success',
+  'warren_probe_duration_seconds',
   // warren itself
   'warren_up',
   'warren_poll_duration_seconds',
@@ -239,6 +242,7 @@ const ALERT_GROUPS: ReadonlyArray<{ name: string; rules: readonly string[] }> = 
       'openstack-service-connections-high',
     ],
   },
+  { name: 'warren-probe', rules: ['amqp-probe-failed', 'amqp-probe-slow'] },
 ];
 
 function alerts(): PromGroup[] {

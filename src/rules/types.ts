@@ -1,4 +1,5 @@
 import type { RatesMemo, Snapshot } from '../snapshot/index.js';
+import type { ProbeResult } from '../sources/index.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 export type SubjectKind = 'cluster' | 'node' | 'vhost' | 'queue' | 'connection' | 'service' | 'host';
@@ -40,6 +41,8 @@ export interface RuleContext {
   expectedNodes?: number;
   /** The cluster's rates memo (its poll state), shared with the render; without one, rates are computed per ask. */
   rates?: RatesMemo;
+  /** The AMQP probe's last round (daemon, when `probe` is configured); absent: the probe rules stay silent. */
+  probe?: readonly ProbeResult[];
 }
 
 /** Facts that outlive the history window. Plain data, so it can be persisted. */

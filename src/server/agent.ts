@@ -7,7 +7,7 @@ import { deflateHead, deflateSteps, gzipWithTail, renderSteps, type ClusterMetri
 import { createNotifiers, loadState, saveState, type Notifiers, type NotifiersJSON } from '../notify/index.js';
 import { buildTopicTable } from '../openstack/index.js';
 import { startPoller, type Poller, type PollStatus } from '../poll/index.js';
-import { buildReport, REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
+import { buildReport, REPORT_FORMATS, renderReport, type ClusterInput, type ReportFormat } from '../report/index.js';
 import {
   activeAlerts,
   catalogue,
@@ -26,10 +26,12 @@ import {
   type ThresholdLookup,
 } from '../rules/index.js';
 import { openstackView, type OpenStackView } from '../snapshot/index.js';
-import { createHttpClient, type HttpClient } from '../sources/index.js';
+import { createHttpClient, type HttpClient, type ProbeLoop } from '../sources/index.js';
 import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
 import { startHttpServer, type HttpServer } from './http.js';
+import { startClusterProbe } from './probe.js';
+import { startSchedules } from './schedules.js';
 
 /** Everything the daemon knows about one cluster between polls. */
 export interface ClusterRuntime {
@@ -41,6 +43,8 @@ export interface ClusterRuntime {
   learned: LearnedState;
   alerts: AlertState;
   findings: Finding[];
+  /** The AMQP probe loop (config `probe`), null when off. */
+  probe: ProbeLoop | null;
 }
 
 export interface Agent {
@@ -88,6 +92,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   const pollWaiters: Array<{ remaining: Map<ClusterRuntime, number>; resolve: () => void }> = [];
   const clusters: ClusterRuntime[] = [];
   let saving: Promise<void> = Promise.resolve();
+  // Scheduled reports (config `schedules:`); judge hands it every alert change.
+  const schedules = startSchedules(config.schedules ?? [], { clusters: () => reportInputsOf(clusters), log });
 
   const rerender = async () => {
     const inputs: ClusterMetricsInput[] = clusters.map((c) => {
@@ -99,6 +105,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,
         view: c.view,
         alerts: activeAlerts(c.alerts),
+        ...(c.probe ? { probe: c.probe.results() } : {}),
       };
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));
@@ -131,7 +138,12 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
-      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false, rates: rt.poller.rates }, rt.lookup));
+      const evaluation = await sliced(
+        evaluationSteps(
+          { now, snapshot, history: status.history, learned: rt.learned, oneShot: false, rates: rt.poller.rates, ...(rt.probe ? { probe: rt.probe.results() } : {}) },
+          rt.lookup,
+        ),
+      );
       for (const e of evaluation.errors) log.error({ cluster: rt.cfg.name, rule: e.rule }, `rule failed: ${e.message}`);
       // Learn after judging: node-restarted and the baselines compare against what came before.
       rt.learned = learn(rt.learned, snapshot);
@@ -143,6 +155,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     const step = stepAlerts(rt.alerts, rt.findings, now, status.clusterLabel, catalogue, onlyRules ? { onlyRules } : {});
     rt.alerts = step.state;
     notifiers.deliver(step.changes, activeAlerts(rt.alerts));
+    schedules.record(step.changes);
   };
 
   for (const cfg of config.clusters) {
@@ -185,6 +198,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       learned: saved?.learned[cfg.name] ?? emptyLearned(),
       alerts: saved?.alerts[cfg.name] ?? emptyAlertState(),
       findings: [],
+      probe: startClusterProbe(cfg, http, log),
     };
     clusters.push(rt);
   }
@@ -205,20 +219,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       report: (format) => {
         if (!REPORT_FORMATS.includes(format as ReportFormat)) return { contentType: 'text/plain', body: `unknown format "${format}"; use ${REPORT_FORMATS.join(', ')}\n` };
         if (clusters.every((c) => c.poller.status().lastAttemptAt === null)) return null;
-        const report = buildReport(
-          clusters.map((c) => {
-            const st = c.poller.status();
-            return {
-              target: c.cfg.name,
-              url: c.cfg.url,
-              samples: [...st.history],
-              findings: c.findings,
-              view: c.view,
-              ...(st.lastError ? { error: st.lastError } : {}),
-            };
-          }),
-          new Date(),
-        );
+        const report = buildReport(reportInputsOf(clusters), new Date());
         const type = { html: 'text/html; charset=utf-8', json: 'application/json', markdown: 'text/markdown; charset=utf-8', text: 'text/plain; charset=utf-8' }[format as ReportFormat];
         return { contentType: type, body: renderReport(report, format as ReportFormat, { color: false }) };
       },
@@ -239,8 +240,10 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     alerts: allAlerts,
     waitForPolls: (n = 1) => new Promise<void>((resolve) => pollWaiters.push({ remaining: new Map(clusters.map((c) => [c, n])), resolve })),
     stop: async () => {
+      await schedules.stop();
       await server.close();
       await Promise.all(clusters.map((c) => c.poller.stop()));
+      await Promise.all(clusters.map((c) => c.probe?.stop()));
       await afterPolls;
       // Give queued notifications a last chance, then keep the rest for the next start.
       await notifiers.drain(5_000);
@@ -250,6 +253,14 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       await Promise.all(clusters.map((c) => c.http.close()));
     },
   };
+}
+
+/** The daemon's clusters as report inputs: what GET /report and the scheduled reports build their report from. */
+export function reportInputsOf(clusters: readonly ClusterRuntime[]): ClusterInput[] {
+  return clusters.map((c) => {
+    const st = c.poller.status();
+    return { target: c.cfg.name, url: c.cfg.url, samples: [...st.history], findings: c.findings, view: c.view, ...(st.lastError ? { error: st.lastError } : {}) };
+  });
 }
 
 /** What /alerts shows: the alert without internal bookkeeping. */

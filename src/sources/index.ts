@@ -43,3 +43,19 @@ export {
   type UserInfo,
   type VhostInfo,
 } from './types.js';
+export {
+  fetchListeners,
+  probeTarget,
+  PROBE_PHASES,
+  startProbeLoop,
+  targetsFromListeners,
+  targetsFromUrls,
+  type ProbeCredentials,
+  type ProbeLoop,
+  type ProbeLoopOptions,
+  type ProbeOptions,
+  type ProbePhase,
+  type ProbeProtocol,
+  type ProbeResult,
+  type ProbeTarget,
+} from './amqp-probe.js';

@@ -654,6 +654,56 @@ export const PROMTOOL_FILES: Record<string, PromtoolCase[]> = {
     },
   ],
 
+  'probe.test.yml': [
+    {
+      name: 'amqp-probe-failed fires at once for a node with a failing listener, once per node',
+      series: [
+        [sel('warren_probe_success', { ...NODE1, protocol: 'amqp' }), steps([1, 8])],
+        [sel('warren_probe_success', { ...NODE2, protocol: 'amqp' }), steps([1, 2], [0, 4], [1, 2])],
+        [sel('warren_probe_success', { ...NODE2, protocol: 'amqps' }), steps([1, 3], [0, 2], [1, 3])],
+        [sel('warren_probe_duration_seconds', { ...NODE1, protocol: 'amqp', phase: 'connect' }), steps([0.01, 8])],
+        [sel('warren_probe_duration_seconds', { ...NODE2, protocol: 'amqp', phase: 'connect' }), steps([0.01, 8])],
+      ],
+      evals: [
+        { at: 1, alert: 'amqp-probe-failed', firing: [] },
+        {
+          at: 2,
+          alert: 'amqp-probe-failed',
+          firing: [{ labels: at(NODE2, 'critical'), summary: "warren's AMQP probe fails on 1 listener(s) of node rabbit@n2 of cluster prod" }],
+        },
+        {
+          at: 4,
+          alert: 'amqp-probe-failed',
+          firing: [{ labels: at(NODE2, 'critical'), summary: "warren's AMQP probe fails on 2 listener(s) of node rabbit@n2 of cluster prod" }],
+        },
+        { at: 7, alert: 'amqp-probe-failed', firing: [] },
+      ],
+    },
+    {
+      name: 'amqp-probe-slow fires after 2m of a round trip (publish + consume) over 1 s, not for a failed probe',
+      series: [
+        [sel('warren_probe_success', { ...NODE1, protocol: 'amqp' }), steps([1, 10])],
+        [sel('warren_probe_duration_seconds', { ...NODE1, protocol: 'amqp', phase: 'publish' }), steps([0.01, 10])],
+        [sel('warren_probe_duration_seconds', { ...NODE1, protocol: 'amqp', phase: 'consume' }), steps([0.02, 10])],
+        [sel('warren_probe_success', { ...NODE2, protocol: 'amqp' }), steps([1, 10])],
+        [sel('warren_probe_duration_seconds', { ...NODE2, protocol: 'amqp', phase: 'publish' }), steps([0.5, 10])],
+        [sel('warren_probe_duration_seconds', { ...NODE2, protocol: 'amqp', phase: 'consume' }), steps([0.1, 2], [0.75, 5], [0.1, 3])],
+        // A probe that failed at consume after a slow publish: amqp-probe-failed says it, not this rule.
+        [sel('warren_probe_success', { node: 'rabbit@n3', protocol: 'amqp' }), steps([0, 10])],
+        [sel('warren_probe_duration_seconds', { node: 'rabbit@n3', protocol: 'amqp', phase: 'publish' }), steps([3, 10])],
+      ],
+      evals: [
+        { at: 3, alert: 'amqp-probe-slow', firing: [] },
+        {
+          at: 5,
+          alert: 'amqp-probe-slow',
+          firing: [{ labels: at(NODE2, 'warning'), summary: 'AMQP probe round trip on node rabbit@n2 of cluster prod took 1.25s' }],
+        },
+        { at: 8, alert: 'amqp-probe-slow', firing: [] },
+      ],
+    },
+  ],
+
   'forwarded.test.yml': [
     ...['classic-mirroring-policy', 'quorum-queue-underreplicated', 'quorum-even-node-count', 'guest-user-enabled'].map(
       (rule): PromtoolCase => {

@@ -10,6 +10,7 @@ import { emptyLearned, learn } from '../../src/rules/index.js';
 import { appendHistory } from '../../src/poll/index.js';
 import type { ConnectionInfo, NodeInfo, OpenStackKind, QueueInfo, Snapshot, Totals } from '../../src/snapshot/index.js';
 import type { Finding, Rule, Severity } from '../../src/rules/types.js';
+import type { ProbePhase, ProbeResult } from '../../src/sources/index.js';
 import { makeConnection, makeNode, makeQueue, makeSnapshot, makeTotals } from '../support/snapshot.js';
 import { Q, sel, steps, type PromtoolCase } from './cases.js';
 
@@ -97,13 +98,13 @@ interface QueueAcc {
  * the queues and connections they count. Counters accumulate the `*_rate` gauges. A
  * sample time where `rabbitmq_up` is 0 is a failed poll (null: no Snapshot).
  */
-export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number }> {
+export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number; probe?: ProbeResult[] }> {
   const series = c.series.map(([s, v]) => parseSeries(s, v));
   const step = intervalSeconds(c);
   const samples = Math.max(...series.map((s) => s.values.length));
   const published = new Map<string, number>();
   const delivered = new Map<string, number>();
-  const out: Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number }> = [];
+  const out: Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number; probe?: ProbeResult[] }> = [];
 
   for (let i = 0; i < samples; i++) {
     const at = T0 + i * step * 1000;
@@ -114,6 +115,14 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
     const totals = makeTotals() as Mutable<Totals>;
     let up = true;
     let expectedNodes: number | undefined;
+    // The AMQP probe's last round (src/metrics/probe.ts in the other direction), per node and protocol.
+    const probes = new Map<string, { node: string; protocol: 'amqp' | 'amqps'; ok: boolean; durations: Partial<Record<ProbePhase, number>> }>();
+    const probe = (node: string, protocol: string) => {
+      const key = `${node}\u0000${protocol}`;
+      let p = probes.get(key);
+      if (!p) probes.set(key, (p = { node, protocol: protocol as 'amqp' | 'amqps', ok: false, durations: {} }));
+      return p;
+    };
 
     const node = (name: string) => {
       let n = nodes.get(name);
@@ -152,6 +161,12 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
           break;
         case 'rabbitmq_nodes_expected':
           expectedNodes = v;
+          break;
+        case 'warren_probe_success':
+          probe(l.node!, l.protocol!).ok = v === 1;
+          break;
+        case 'warren_probe_duration_seconds':
+          probe(l.node!, l.protocol!).durations[l.phase as ProbePhase] = v;
           break;
         case 'rabbitmq_version_info': {
           const n = node(l.node!);
@@ -261,7 +276,20 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
           poll: { ...makeSnapshot().poll, startedAt: at },
         })
       : null;
-    out.push(expectedNodes === undefined ? { at, snapshot } : { at, snapshot, expectedNodes });
+    const round = [...probes.values()].map(
+      (p): ProbeResult => ({
+        node: p.node,
+        protocol: p.protocol,
+        address: `${p.node}:5672`,
+        at,
+        ok: p.ok,
+        durations: p.durations,
+        roundTripSeconds: p.ok ? (p.durations.publish ?? 0) + (p.durations.consume ?? 0) : null,
+        failedPhase: p.ok ? null : 'connect',
+        error: p.ok ? null : 'failed',
+      }),
+    );
+    out.push({ at, snapshot, ...(expectedNodes === undefined ? {} : { expectedNodes }), ...(round.length > 0 ? { probe: round } : {}) });
   }
   return out;
 }
@@ -352,7 +380,7 @@ export function checkFiring(c: PromtoolCase, ruleIds: readonly string[]): Map<nu
   const activeSince = new Map<string, number>();
   const result = new Map<number, Map<string, FiringAlert[]>>();
 
-  for (const { at, snapshot, expectedNodes } of snapshotsOf(c)) {
+  for (const { at, snapshot, expectedNodes, probe } of snapshotsOf(c)) {
     const minute = (at - T0) / 60_000;
     const seen = new Map<string, { rule: string; alert: FiringAlert }>();
     for (const rule of rules) {
@@ -361,7 +389,7 @@ export function checkFiring(c: PromtoolCase, ruleIds: readonly string[]): Map<nu
         // A failed poll: the poller raises broker-unreachable, there is nothing else to judge.
         findings = rule.id === 'broker-unreachable' ? [unreachableFinding('prod', 'http://127.0.0.1:15672', 'connect ECONNREFUSED')] : [];
       } else {
-        const ctx = { now: at, snapshot, history, learned, oneShot: false, ...(expectedNodes !== undefined ? { expectedNodes } : {}) };
+        const ctx = { now: at, snapshot, history, learned, oneShot: false, ...(expectedNodes !== undefined ? { expectedNodes } : {}), ...(probe ? { probe } : {}) };
         findings = rule.evaluate(ctx, () => ({}));
       }
       const by = subjectLabels(rule);

@@ -4,7 +4,7 @@
 //
 // Regenerate after changing src/rules/promql.ts or the catalogue:
 //   WARREN_WRITE_GENERATED=1 npx vitest run --project unit test/unit/promql.test.ts
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -125,8 +125,12 @@ describe('alerts/warren.rules.yml', () => {
   });
 
   it('knows exactly the metric families the exposition declares (plus prom-client defaults)', () => {
-    // If src/metrics/render.ts adds or renames a family, the dashboards and rules must follow.
-    const source = readFileSync(fileURLToPath(new URL('../../src/metrics/render.ts', import.meta.url)), 'utf8');
+    // If src/metrics/ (render.ts, probe.ts) adds or renames a family, the dashboards and rules must follow.
+    const dir = fileURLToPath(new URL('../../src/metrics/', import.meta.url));
+    const source = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(`${dir}${f}`, 'utf8'))
+      .join('\n');
     const declared = [...source.matchAll(/\.family\('([a-z_]+)'/g)].map((m) => m[1]!).sort();
     expect(declared.length).toBeGreaterThan(50);
     expect(WARREN_METRIC_NAMES.filter((m) => !/^(process|nodejs)_/.test(m)).sort()).toEqual(declared);

@@ -36,10 +36,12 @@ const OPENSTACK_IDS = [
   'openstack-orphan-queues',
   'openstack-service-connections-high',
 ];
+// The active probe (src/rules/catalogue/probe.ts).
+const PROBE_IDS = ['amqp-probe-failed', 'amqp-probe-slow'];
 
 describe('the rule catalogue', () => {
   it('holds exactly the contracted rules, in order', () => {
-    expect(catalogue.map((r) => r.id)).toEqual([...BROKER_IDS, ...OPENSTACK_IDS]);
+    expect(catalogue.map((r) => r.id)).toEqual([...BROKER_IDS, ...OPENSTACK_IDS, ...PROBE_IDS]);
   });
 
   it('has the contracted severities', () => {
