@@ -14,7 +14,6 @@ import type {
   UserInfo,
 } from '../snapshot/types.js';
 import { queueKey } from '../snapshot/rates.js';
-import { sliced } from '../slices.js';
 import { SourceError, type HttpClient, type RequestCounter } from './http.js';
 import {
   parseConnections,
@@ -28,7 +27,8 @@ import {
   parseVhosts,
   type RawQueue,
 } from './parse.js';
-import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
+import { pluginDepth } from './plugin-depth.js';
+import { pluginUrls, type PluginQueueDepth } from './prometheus.js';
 
 const QUEUE_COLUMNS = [
   'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
@@ -210,7 +210,7 @@ async function collectQueues(
   if (pluginAllowed) {
     try {
       const kept = inventoryDue ? null : state.listing;
-      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api);
+      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api, statsDisabled);
       return { queues: r.listing.queues, depth: r.depth, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
     } catch (err) {
       if (cfg.queueSource === 'prometheus') throw err;
@@ -243,6 +243,7 @@ async function queuesFromPlugin(
   kept: QueueListing | null,
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
+  statsDisabled: boolean,
 ): Promise<{ listing: QueueListing; depth: ReadonlyMap<string, PluginQueueDepth> }> {
   const nodes = runningNodes.join(',');
   const fetchListing = async (): Promise<QueueListing> => ({
@@ -252,21 +253,9 @@ async function queuesFromPlugin(
   const usable = kept !== null && kept.nodes === nodes && kept.queues.length === queueCount ? kept : null;
   const base = cfg.prometheusUrl ?? defaultPluginUrl(cfg.url);
   const urls = pluginUrls(base, runningNodes);
-  const depth = new Map<string, PluginQueueDepth>();
-  const [fetched] = await Promise.all([
-    usable ? Promise.resolve(null) : fetchListing(),
-    ...[...urls.values()].map(async (u) => {
-      const text = await http.getText(u + DETAILED_PATH, counter, { auth: false });
-      for (const [k, v] of await sliced(parseDetailedSteps(text))) depth.set(k, v);
-    }),
-  ]);
-  let listing = fetched ?? usable!;
-  // A queue declared and another deleted between polls leaves the count unchanged:
-  // the plugin's queues must be exactly the kept list's, or the list is asked again.
-  if (!fetched && (depth.size !== listing.queues.length || listing.queues.some((q) => !depth.has(queueKey(q))))) {
-    listing = await fetchListing();
-  }
-  return { listing, depth };
+  // Queues the plugin's answer cannot vouch for (unescaped hostile names) come from the management API.
+  const r = await pluginDepth({ http, pluginUrls: [...urls.values()], counter, api, kept: usable, fetchListing, statsDisabled });
+  return { listing: r.listing, depth: r.depth };
 }
 
 /**
