@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
-import type { WebConfig } from '../config/index.js';
+import { ConfigError, type WebConfig } from '../config/index.js';
 
 /** What the endpoints serve. Every handler reads state the poller already has: none calls the broker. */
 export interface Routes {
@@ -88,7 +88,7 @@ export async function startHttpServer(listen: { host: string; port: number }, ro
   }
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, listen)));
     server.listen(listen.port, listen.host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
@@ -155,6 +155,19 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   if (typeof body === 'string') return void res.end(body);
   for (const b of body) res.write(b);
   res.end();
+}
+
+/** Why the listen address cannot be used, as one line (a ConfigError: it is the configuration's to fix). */
+function listenError(err: NodeJS.ErrnoException, listen: { host: string; port: number }): Error {
+  const at = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is in use by another process; stop it or give another --listen port',
+    EADDRNOTAVAIL: 'no interface of this machine has that address; give a local address, or 0.0.0.0 for all',
+    EACCES: 'not permitted (ports below 1024 need privileges); give a port of 1024 or above',
+    ENOTFOUND: 'the host name does not resolve; give an address such as 0.0.0.0 or 127.0.0.1',
+    EAI_AGAIN: 'the host name does not resolve; give an address such as 0.0.0.0 or 127.0.0.1',
+  };
+  return new ConfigError(`listen ${at}: cannot listen: ${why[err.code ?? ''] ?? `${err.code ?? 'error'}: ${err.message.split('\n')[0]}`}`);
 }
 
 /** Whether Accept-Encoding allows gzip (not refused with q=0). */
