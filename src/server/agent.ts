@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
 import { deflateHead, deflateSteps, gzipWithTail, type DeflatedHead } from '../metrics/compressed.js';
 import { renderSteps, type ClusterMetricsInput } from '../metrics/render.js';
-import { createNotifiers, loadState, saveState, type Notifiers, type NotifiersJSON } from '../notify/index.js';
+import { createNotifiers, type Notifiers, type NotifiersJSON } from '../notify/index.js';
+import { readStateFile, stateWriter } from '../notify/state.js';
 import { buildTopicTable, openstackView } from '../openstack/index.js';
 import type { OpenStackView } from '../openstack/types.js';
 import { buildReport, REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
@@ -78,6 +79,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   const pollWaiters: Array<{ remaining: Map<ClusterRuntime, number>; resolve: () => void }> = [];
   const clusters: ClusterRuntime[] = [];
   let saving: Promise<void> = Promise.resolve();
+  let writer: ReturnType<typeof stateWriter> | undefined;
 
   const rerender = async () => {
     const inputs: ClusterMetricsInput[] = clusters.map((c) => {
@@ -105,8 +107,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       alerts: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.alerts])),
       learned: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.learned])),
     };
-    // Chained, so two saves never race on the same file.
-    saving = saving.then(() => saveState(file, state)).catch((err: unknown) => log.error({ file }, `cannot save state: ${(err as Error).message}`));
+    // Chained, so two saves never race on the same file; a failure is logged once, and the recovery.
+    saving = (writer ??= stateWriter(file, log)).save(state);
   };
 
   /** Judges one poll: rules over the new Snapshot, or broker-unreachable when the poll failed. */
@@ -260,17 +262,9 @@ function publicAlert(a: Alert) {
 }
 
 async function readSavedState(file: string, log: Logger): Promise<SavedState | null> {
-  try {
-    const data = (await loadState(file)) as SavedState | null;
-    if (data && data.version !== STATE_VERSION) {
-      log.warn({ file }, `state file has version ${String(data.version)}, expected ${STATE_VERSION}; starting fresh`);
-      return null;
-    }
-    return data ? { version: data.version, notifiers: data.notifiers ?? { queues: {} }, alerts: data.alerts ?? {}, learned: data.learned ?? {} } : null;
-  } catch (err) {
-    log.error({ file }, `${(err as Error).message}; starting without saved state`);
-    return null;
-  }
+  const { state, problem } = await readStateFile(file, STATE_VERSION);
+  if (problem) log.warn({ file }, problem);
+  return state;
 }
 
 /** 200 when every cluster's last poll succeeded or the last success is younger than three intervals. */
