@@ -191,6 +191,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         const own = Buffer.from(await processRegistry.metrics());
         return acceptsGzip ? { body: gzipWithTail(gzip, own), gzip: true } : { body: [plain, own], gzip: false };
       },
+      metricsVersion: () => exposition,
       healthz: () => health(clusters),
       alerts: () => allAlerts().map(publicAlert),
       report: (format) => {
