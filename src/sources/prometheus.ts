@@ -49,6 +49,8 @@ export interface PluginReading {
    * family missing. Their numbers are to be asked of the management API, one by one.
    */
   uncertain: Set<string>;
+  /** The part of `uncertain` that is only missing families (another node may have them all). */
+  incomplete: Set<string>;
   /** Lines naming no listed queue: the listing is older than the answer. */
   unlisted: number;
 }
@@ -88,32 +90,40 @@ export function* readDetailedSteps(text: string, listed: ReadonlySet<string>): G
   });
   const depth = new Map<string, PluginQueueDepth>();
   const uncertain = new Set<string>();
+  const incomplete = new Set<string>();
   for (const [key, t] of tallies) {
-    if (t.doubtful || t.seen !== ALL_FAMILIES) uncertain.add(key);
-    else depth.set(key, t.depth);
+    if (t.doubtful) uncertain.add(key);
+    else if (t.seen !== ALL_FAMILIES) {
+      uncertain.add(key);
+      incomplete.add(key);
+    } else depth.set(key, t.depth);
   }
-  return { depth, uncertain, unlisted };
+  return { depth, uncertain, incomplete, unlisted };
 }
 
 /**
- * Several nodes' readings as one. A queue is certain when some node read it with
- * certainty, no node doubted it, and the nodes that read it agree.
+ * Several nodes' readings as one. A queue is certain when some node read all its
+ * families, no node doubted it (ambiguous or repeated lines), and the nodes that read it
+ * agree; missing families on one node are not doubt if another node has them all.
  */
 export function mergeReadings(readings: readonly PluginReading[]): PluginReading {
   const depth = new Map<string, PluginQueueDepth>();
-  const uncertain = new Set<string>();
+  const doubtful = new Set<string>();
+  const incomplete = new Set<string>();
   let unlisted = 0;
   for (const r of readings) {
     unlisted += r.unlisted;
-    for (const k of r.uncertain) uncertain.add(k);
+    for (const k of r.uncertain) (r.incomplete.has(k) ? incomplete : doubtful).add(k);
     for (const [k, d] of r.depth) {
       const other = depth.get(k);
-      if (other && (other.ready !== d.ready || other.unacked !== d.unacked || other.messages !== d.messages || other.consumers !== d.consumers)) uncertain.add(k);
+      if (other && (other.ready !== d.ready || other.unacked !== d.unacked || other.messages !== d.messages || other.consumers !== d.consumers)) doubtful.add(k);
       depth.set(k, d);
     }
   }
+  const uncertain = new Set(doubtful);
+  for (const k of incomplete) if (!depth.has(k)) uncertain.add(k);
   for (const k of uncertain) depth.delete(k);
-  return { depth, uncertain, unlisted };
+  return { depth, uncertain, incomplete: new Set([...incomplete].filter((k) => uncertain.has(k) && !doubtful.has(k))), unlisted };
 }
 
 /**

@@ -8,7 +8,7 @@ import { queueKey } from '../../src/snapshot/rates.js';
 import { SourceError, type HttpClient } from '../../src/sources/http.js';
 import { pluginDepth, MAX_SINGLE_QUEUE_REQUESTS } from '../../src/sources/plugin-depth.js';
 import { drain } from '../../src/slices.js';
-import { readDetailedSteps, type PluginQueueDepth } from '../../src/sources/prometheus.js';
+import { mergeReadings, readDetailedSteps, type PluginQueueDepth } from '../../src/sources/prometheus.js';
 import type { RawQueue } from '../../src/sources/parse.js';
 
 interface Q extends PluginQueueDepth {
@@ -186,5 +186,27 @@ describe('pluginDepth: doubtful queues asked of the management API', () => {
     const rm = await pluginDepth({ http: m.http, pluginUrls: ['http://p'], counter: { requests: 0, bytes: 0 }, api: m.api, kept: null, fetchListing: async () => m.listing, statsDisabled: false });
     expect(m.asked.map((p) => p.split('?')[0])).toEqual(['/api/queues']);
     for (const x of many) expect(rm.depth.get(queueKey(x))).toEqual(numbers(x));
+  });
+});
+
+describe('several nodes', () => {
+  const listedOf = (qs: readonly Q[]) => new Set(qs.map(queueKey));
+  it('a queue read whole on one node and partly on another is certain; doubted on any node, it is not', () => {
+    const a = q('a', { consumers: 1 });
+    const b = q('b', { ready: 2, messages: 2 });
+    const whole = drain(readDetailedSteps(exposition([a, b], false), listedOf([a, b])));
+    // Another node lists only a's consumers line.
+    const partial = drain(readDetailedSteps('# TYPE rabbitmq_detailed_queue_consumers gauge\nrabbitmq_detailed_queue_consumers{vhost="/",queue="a"} 1\n', listedOf([a, b])));
+    expect(partial.incomplete.has(queueKey(a))).toBe(true);
+    const merged = mergeReadings([whole, partial]);
+    expect(merged.depth.get(queueKey(a))).toEqual(numbers(a));
+    expect(merged.uncertain.size).toBe(0);
+    // A repeated line on the other node is doubt.
+    const twice = drain(readDetailedSteps(exposition([a, a], false), listedOf([a, b])));
+    const doubted = mergeReadings([whole, twice]);
+    expect(doubted.uncertain.has(queueKey(a))).toBe(true);
+    expect(doubted.depth.get(queueKey(b))).toEqual(numbers(b));
+    // Partial everywhere: handed over.
+    expect(mergeReadings([partial]).uncertain.has(queueKey(a))).toBe(true);
   });
 });
