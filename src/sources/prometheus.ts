@@ -51,7 +51,7 @@ export interface PluginReading {
   uncertain: Set<string>;
   /** The part of `uncertain` that is only missing families (another node may have them all). */
   incomplete: Set<string>;
-  /** Lines naming no listed queue: the listing is older than the answer. */
+  /** Lines naming no listed queue (one newer than the listing, or the pieces of a name cut by a newline). */
   unlisted: number;
 }
 

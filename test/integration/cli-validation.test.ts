@@ -28,7 +28,7 @@ function configFile(name: string, text: string): string {
 
 /** Runs warren; it must fail at once with one line naming what is wrong. */
 async function expectOneLineFailure(args: string[], mentions: RegExp, code = 2): Promise<string> {
-  // A port nobody listens on: the daemon must stop before it polls at all.
+  // A password on every command line: no message may repeat it.
   const res = await runCli([...args, '--password', PASSWORD], {}, 30_000);
   const lines = res.stderr.split('\n').filter((l) => l !== '');
   expect(lines, res.stderr).toHaveLength(1);
@@ -40,6 +40,7 @@ async function expectOneLineFailure(args: string[], mentions: RegExp, code = 2):
   return lines[0]!;
 }
 
+/** The daemon against a port nobody listens on: it must stop before it polls at all. */
 const run = (...args: string[]) => ['run', '--url', 'http://127.0.0.1:9', '--listen', '127.0.0.1:0', ...args];
 
 describe('bad flags and values at start: one line, non-zero exit, no stack trace, no password', () => {
