@@ -51,7 +51,10 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const e = err as Error;
     const known = e instanceof UsageError || e instanceof ConfigError;
-    process.stderr.write(`warren: ${known ? e.message : (e.stack ?? String(e))}\n`);
+    // One line, never a stack trace (WARREN_DEBUG=1 shows it, for a bug report).
+    const line = known ? e.message : `${e?.message?.split('\n')[0] ?? String(err)}`;
+    process.stderr.write(`warren: ${line}\n`);
+    if (!known && process.env.WARREN_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
     // report and check speak Nagios: a problem that prevents judging the broker is UNKNOWN (3).
     const command = process.argv[2];
     process.exit(command === 'report' || command === 'check' ? 3 : 2);

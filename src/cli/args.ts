@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ConfigFlags } from '../config/index.js';
 
@@ -75,6 +77,7 @@ export function parseCli(argv: string[]): ParsedArgs {
   if (!Number.isFinite(sample) || sample < 0 || sample > 3600) {
     throw new UsageError(`--sample: got "${v.sample}", expected seconds between 0 and 3600`);
   }
+  if (v.output !== undefined) checkOutput(v.output);
   const flags: ConfigFlags = {};
   if (v.url !== undefined) flags.url = v.url;
   if (v.user !== undefined) flags.user = v.user;
@@ -99,4 +102,16 @@ export function parseCli(argv: string[]): ParsedArgs {
     help: v.help ?? false,
     version: v.version ?? false,
   };
+}
+
+/** The report is written at the end of a run: a directory that is not there should fail now, not after the samples. */
+function checkOutput(file: string): void {
+  const dir = dirname(resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new UsageError(`--output: directory ${dir} does not exist; create it or write the report elsewhere`);
 }

@@ -15,6 +15,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+
 /** Options that may come from the command line (all optional; the file and defaults fill the rest). */
 export interface ConfigFlags {
   url?: string;
@@ -31,12 +32,26 @@ export interface ConfigFlags {
   stateFile?: string;
 }
 
+/** The flag that sets each key, for messages about a value given on the command line. */
+const FLAG_OF: Record<string, string> = {
+  url: '--url',
+  user: '--user',
+  password: '--password',
+  passwordFile: '--password-file',
+  prometheusUrl: '--prometheus-url',
+  interval: '--interval',
+  listen: '--listen',
+  logLevel: '--log-level',
+  alertmanagerUrls: '--alertmanager-url',
+  webhookUrls: '--webhook-url',
+  stateFile: '--state-file',
+};
+
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): WarrenConfig {
   const file = flags.config ? readConfigFile(flags.config) : {};
   const where = flags.config ? `config ${flags.config}` : 'options';
   const parsedFile = fileSchema.safeParse(file);
   if (!parsedFile.success) throw new ConfigError(describeZodError(where, parsedFile.error, file));
-  const f = parsedFile.data;
 
   const fromFlags: Record<string, unknown> = {};
   if (flags.url !== undefined) fromFlags.url = flags.url;
@@ -45,6 +60,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   if (flags.passwordFile !== undefined) fromFlags.passwordFile = flags.passwordFile;
   if (flags.prometheusUrl !== undefined) fromFlags.prometheusUrl = flags.prometheusUrl;
   if (flags.interval !== undefined) fromFlags.interval = flags.interval;
+  // Flags go through the same schema as the file, and a bad one is named as the flag.
+  const topFlags: Record<string, unknown> = {};
+  if (flags.listen !== undefined) topFlags.listen = flags.listen;
+  if (flags.logLevel !== undefined) topFlags.logLevel = flags.logLevel;
+  if (flags.alertmanagerUrl?.length) topFlags.alertmanagerUrls = flags.alertmanagerUrl;
+  if (flags.webhookUrl?.length) topFlags.webhookUrls = flags.webhookUrl;
+  if (flags.stateFile !== undefined) topFlags.stateFile = flags.stateFile;
+  const flagCheck = fileSchema.safeParse({ ...topFlags, defaults: fromFlags });
+  if (!flagCheck.success) throw new ConfigError(describeFlagError(flagCheck.error, { ...topFlags, defaults: fromFlags }));
+  const f = { ...parsedFile.data, ...flagCheck.data, defaults: parsedFile.data.defaults };
 
   // Flags act as defaults beneath every cluster of the file; a cluster's own keys win.
   // Merge the raw `defaults` (already validated above), not their parsed form: parsing twice would turn 15s into 15000s.
@@ -69,7 +94,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     }
     const name = c.name ?? new URL(c.url).host;
     const probe = c.probe?.passwordFile !== undefined ? { ...c.probe, password: resolvePassword({ user: '', passwordFile: c.probe.passwordFile }, env, `${where}: ${prefix}probe.`) } : c.probe;
-    return { ...c, name, password: resolvePassword(c, env, `${where}: ${prefix}`), ...(probe ? { probe } : {}) } satisfies ClusterConfig;
+    // Unless given, a request times out within the interval: a poll never outlives its slot.
+    const timeout = merged.timeout !== undefined ? c.timeout : Math.min(c.timeout, c.interval);
+    return { ...c, name, timeout, password: resolvePassword(c, env, `${where}: ${prefix}`), ...(probe ? { probe } : {}) } satisfies ClusterConfig;
   });
   const names = new Set<string>();
   for (const c of clusters) {
@@ -77,14 +104,14 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     names.add(c.name);
   }
 
-  const listenText = flags.listen ?? f.listen ?? '0.0.0.0:9419';
+  const listenText = f.listen ?? '0.0.0.0:9419';
   return {
     clusters,
-    listen: parseListen(listenText, where),
-    logLevel: flags.logLevel ?? f.logLevel ?? 'info',
-    alertmanagerUrls: flags.alertmanagerUrl?.length ? flags.alertmanagerUrl : (f.alertmanagerUrls ?? []),
-    webhookUrls: flags.webhookUrl?.length ? flags.webhookUrl : (f.webhookUrls ?? []),
-    stateFile: flags.stateFile ?? f.stateFile ?? null,
+    listen: parseListen(listenText, flags.listen !== undefined ? 'options: --listen' : `${where}: listen`),
+    logLevel: f.logLevel ?? 'info',
+    alertmanagerUrls: f.alertmanagerUrls ?? [],
+    webhookUrls: f.webhookUrls ?? [],
+    stateFile: f.stateFile ?? null,
     openstack: f.openstack ?? openstackSchema.parse({}),
     web: webConfig(f.web, where),
     schedules: f.schedules ?? [],
@@ -136,11 +163,30 @@ function readConfigFile(path: string): unknown {
     const doc = parseYaml(text) as unknown;
     if (doc === null || doc === undefined) return {};
     if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the top level must be a mapping (key: value)');
+    const loop = cyclePath(doc);
+    if (loop !== null) throw new Error(`${loop || '(top level)'} contains itself through a YAML alias (*name inside its own &name); write the value out instead`);
     return doc;
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0];
     throw new ConfigError(`config ${path}: not valid YAML: ${msg}`);
   }
+}
+
+/** The path of a value that contains itself (a recursive YAML alias), or null. */
+function cyclePath(root: unknown): string | null {
+  const open = new Set<unknown>();
+  const walk = (v: unknown, path: string): string | null => {
+    if (v === null || typeof v !== 'object') return null;
+    if (open.has(v)) return path;
+    open.add(v);
+    for (const [k, child] of Object.entries(v)) {
+      const found = walk(child, path ? `${path}.${k}` : k);
+      if (found !== null) return found;
+    }
+    open.delete(v);
+    return null;
+  };
+  return walk(root, '');
 }
 
 function resolvePassword(c: { user: string; password?: string; passwordFile?: string }, env: NodeJS.ProcessEnv, where: string): string {
@@ -155,11 +201,22 @@ function resolvePassword(c: { user: string; password?: string; passwordFile?: st
   return env.WARREN_PASSWORD ?? 'guest';
 }
 
-function parseListen(text: string, where: string): { host: string; port: number } {
+function parseListen(text: string, what: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new ConfigError(`${where}: listen: got "${text}", expected HOST:PORT such as 0.0.0.0:9419`);
+  if (!m || port > 65535) throw new ConfigError(`${what}: got "${text}", expected HOST:PORT such as 0.0.0.0:9419`);
   return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port };
+}
+
+/** describeZodError for a value given as a flag: names the flag, not the key. */
+function describeFlagError(err: ZodError, input: Record<string, unknown>): string {
+  const issue = err.issues[0] as ZodIssue;
+  const path = issue.path[0] === 'defaults' ? issue.path.slice(1) : issue.path;
+  const key = String(path[0] ?? '');
+  const flag = FLAG_OF[key] ?? key;
+  const line = describeZodError('options', err, input);
+  // `options: defaults.interval: got ...` / `options: webhookUrls.0: got ...` -> `options: --interval: got ...`
+  return line.replace(/^options: [^:]*: /, `options: ${flag}: `);
 }
 
 /** One line: which key, which value, what was expected. Never echoes a password. */

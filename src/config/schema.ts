@@ -5,18 +5,27 @@ import { parseDuration } from './duration.js';
 /** Longer than this and Node's timers overflow (2^31 ms, ~24 days) and fire at once: a poll loop with no pause. */
 const MAX_DURATION_MS = 7 * 86_400_000;
 
-const duration = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
+/** A duration of at least `minMs`: `10ms` typed for `10s` as an interval would poll the broker a hundred times a second. */
+const durationAtLeast = (minMs: number, min: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(v);
-    if (ms === null || !Number.isFinite(ms) || ms > MAX_DURATION_MS) {
-      ctx.addIssue({ code: 'custom', message: 'a duration such as 30s, 5m or 1h (at most 7d)' });
+    if (ms === null || !Number.isFinite(ms) || ms > MAX_DURATION_MS || ms < minMs) {
+      ctx.addIssue({ code: 'custom', message: `a duration such as 30s, 5m or 1h (at least ${min}, at most 7d)` });
       return z.NEVER;
     }
     return ms;
   });
 
-const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+/.test(s), 'an http:// or https:// URL');
+/** An absolute http(s) URL that Node's URL parser accepts (port in range, brackets closed). */
+export const httpUrl = z.string().refine((s) => {
+  if (!/^https?:\/\/[^\s/]+/i.test(s)) return false;
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'an http:// or https:// URL with a host and a port from 1 to 65535, such as http://host:9093');
 
 const tls = z
   .object({
@@ -60,9 +69,9 @@ const probeSchema = z
       .array(z.string().refine((s) => /^amqps?:\/\/[^\s/@]+\/?$/.test(s), 'an amqp:// or amqps:// URL with host and port only (no credentials, no vhost: give probe.user, probe.passwordFile and probe.vhost)'))
       .default([]),
     /** Default: the cluster's poll interval. */
-    interval: duration.optional(),
+    interval: durationAtLeast(1000, '1s').optional(),
     /** Deadline of each phase (connect, channel, declare, publish, consume); default: half the interval, at most 10 s. */
-    timeout: duration.optional(),
+    timeout: durationAtLeast(100, '100ms').optional(),
     vhost: z.string().min(1).default('/'),
     user: z.string().min(1).optional(),
     password: z.string().optional(),
@@ -84,9 +93,10 @@ export const clusterSchema = z
      */
     queueSource: z.enum(['auto', 'management', 'prometheus']).default('auto'),
     pluginMinQueues: z.number().int().nonnegative().default(2000),
-    interval: duration.prefault('30s'),
-    inventoryInterval: duration.prefault('5m'),
-    timeout: duration.prefault('20s'),
+    interval: durationAtLeast(1000, '1s').prefault('30s'),
+    inventoryInterval: durationAtLeast(1000, '1s').prefault('5m'),
+    /** Not given: 20s, or the interval if shorter (loadConfig; a poll then never outlives its slot). Longer only when given. */
+    timeout: durationAtLeast(100, '100ms').prefault('20s'),
     maxBodyBytes: z.number().int().positive().default(256 * 1024 * 1024),
     expectedNodes: z.number().int().positive().optional(),
     tls: tls.optional(),
@@ -126,6 +136,8 @@ const webSchema = z
   })
   .strict();
 
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 /** A report on a timetable (src/server/schedules.ts): to a directory, or to a chat webhook. */
 const scheduleSchema = z
   .object({
@@ -156,7 +168,7 @@ export const fileSchema = z
   .object({
     listen: z.string().optional(),
     web: webSchema.optional(),
-    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    logLevel: z.enum(LOG_LEVELS).optional(),
     alertmanagerUrls: z.array(httpUrl).optional(),
     webhookUrls: z.array(httpUrl).optional(),
     stateFile: z.string().optional(),

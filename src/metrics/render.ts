@@ -161,7 +161,8 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   const cluster = st.clusterLabel;
   const cl = { cluster };
   const ok = st.lastError === null && st.latest !== null;
-  w.sample('rabbitmq_up', cl, ok ? 1 : 0);
+  // Absent until the first poll has ended: a 0 while it runs would page broker-unreachable on every slow start.
+  if (st.latest !== null || st.lastError !== null) w.sample('rabbitmq_up', cl, ok ? 1 : 0);
   w.sample('warren_up', cl, ok ? 1 : 0);
   w.sample('warren_poll_skipped_total', cl, st.skipped);
   w.sample('warren_poll_errors_total', cl, st.errors);

@@ -9,7 +9,8 @@ import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueJSON, type Qu
 import { createWebhookNotifier, type WebhookChange, type WebhookNotifier } from './webhook.js';
 import { redactUrls } from '../redact.js';
 
-export { saveState, loadState } from './state.js';
+export { saveState, loadState, readStateFile, stateWriter, type NotifiersJSON } from './state.js';
+import type { NotifiersJSON } from './state.js';
 export { postJson, DeliveryError, PermanentDeliveryError } from './http.js';
 export { DeliveryQueue, systemClock, type Clock, type QueueStats, type DeliveryQueueJSON } from './queue.js';
 export { createAlertmanagerNotifier, alertmanagerBody, alertmanagerItemsForChange } from './alertmanager.js';
@@ -26,11 +27,6 @@ export interface NotifiersOptions {
   validForMs?: number;
   generatorURL?: string;
   maxQueue?: number;
-}
-
-/** Saved queues, keyed by receiver (URL without credentials). */
-export interface NotifiersJSON {
-  queues: Record<string, DeliveryQueueJSON<unknown>>;
 }
 
 export interface Notifiers {

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
 import { deflateHead, deflateSteps, gzipWithTail, renderSteps, type ClusterMetricsInput, type DeflatedHead } from '../metrics/index.js';
-import { createNotifiers, loadState, saveState, type Notifiers, type NotifiersJSON } from '../notify/index.js';
+import { createNotifiers, readStateFile, stateWriter, type Notifiers, type NotifiersJSON } from '../notify/index.js';
 import { buildTopicTable } from '../openstack/index.js';
 import { startPoller, type Poller, type PollStatus } from '../poll/index.js';
 import { buildReport, REPORT_FORMATS, renderReport, type ClusterInput, type ReportFormat } from '../report/index.js';
@@ -94,6 +94,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   let saving: Promise<void> = Promise.resolve();
   // Scheduled reports (config `schedules:`); judge hands it every alert change.
   const schedules = startSchedules(config.schedules ?? [], { clusters: () => reportInputsOf(clusters), log });
+  let writer: ReturnType<typeof stateWriter> | undefined;
 
   const rerender = async () => {
     const inputs: ClusterMetricsInput[] = clusters.map((c) => {
@@ -123,8 +124,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       alerts: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.alerts])),
       learned: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.learned])),
     };
-    // Chained, so two saves never race on the same file.
-    saving = saving.then(() => saveState(file, state)).catch((err: unknown) => log.error({ file }, `cannot save state: ${(err as Error).message}`));
+    // Chained, so two saves never race on the same file; a failure is logged once, and the recovery.
+    saving = (writer ??= stateWriter(file, log)).save(state);
   };
 
   /** Judges one poll: rules over the new Snapshot, or broker-unreachable when the poll failed. */
@@ -214,6 +215,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         const own = Buffer.from(await processRegistry.metrics());
         return acceptsGzip ? { body: gzipWithTail(gzip, own), gzip: true } : { body: [plain, own], gzip: false };
       },
+      metricsVersion: () => exposition,
       healthz: () => health(clusters),
       alerts: () => allAlerts().map(publicAlert),
       report: (format) => {
@@ -282,17 +284,9 @@ function publicAlert(a: Alert) {
 }
 
 async function readSavedState(file: string, log: Logger): Promise<SavedState | null> {
-  try {
-    const data = (await loadState(file)) as SavedState | null;
-    if (data && data.version !== STATE_VERSION) {
-      log.warn({ file }, `state file has version ${String(data.version)}, expected ${STATE_VERSION}; starting fresh`);
-      return null;
-    }
-    return data ? { version: data.version, notifiers: data.notifiers ?? { queues: {} }, alerts: data.alerts ?? {}, learned: data.learned ?? {} } : null;
-  } catch (err) {
-    log.error({ file }, `${(err as Error).message}; starting without saved state`);
-    return null;
-  }
+  const { state, problem } = await readStateFile(file, STATE_VERSION);
+  if (problem) log.warn({ file }, problem);
+  return state;
 }
 
 /** 200 when every cluster's last poll succeeded or the last success is younger than three intervals. */

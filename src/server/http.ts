@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
-import type { WebConfig } from '../config/index.js';
+import { ConfigError, type WebConfig } from '../config/index.js';
 
 /** What the endpoints serve. Every handler reads state the poller already has: none calls the broker. */
 export interface Routes {
@@ -14,6 +14,8 @@ export interface Routes {
    * ready; as Buffers where it is kept encoded (re-encoding ~10 MB per scrape dominated its latency).
    */
   metrics(acceptsGzip: boolean): Promise<Metrics> | Metrics;
+  /** Changes whenever the poll's exposition does: a kept /metrics answer is reused only while it stays the same. */
+  metricsVersion?(): unknown;
   healthz(): { ok: boolean; body: unknown };
   alerts(): unknown;
   report(format: string): { contentType: string; body: string } | null;
@@ -35,9 +37,30 @@ export interface ServerLimits {
   maxHeaderBytes: number;
   /** A connection that has not finished its TLS handshake by then is dropped. */
   handshakeTimeoutMs: number;
+  /**
+   * From a request's arrival to the last byte of its answer handed to the kernel: a client
+   * that does not read is dropped then, and lets go of the exposition it was sent.
+   */
+  sendTimeoutMs: number;
+  /** Open connections at most; more are refused at once (each is a socket and its buffers). */
+  maxConnections: number;
+  /**
+   * One /metrics answer (per encoding) is served to every scraper asking within this long:
+   * 200 scrapers cost one render of the process metrics, not 200, and share its buffers.
+   */
+  metricsReuseMs: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000 };
+export const DEFAULT_LIMITS: ServerLimits = {
+  requestTimeoutMs: 15_000,
+  headersTimeoutMs: 10_000,
+  maxHeaderBytes: 16 * 1024,
+  handshakeTimeoutMs: 10_000,
+  // Prometheus gives up on a scrape after 10 s by default; a minute is generous to any reader.
+  sendTimeoutMs: 60_000,
+  maxConnections: 512,
+  metricsReuseMs: 1_000,
+};
 
 export interface HttpServerOptions {
   /** TLS and basic auth (config key `web`); absent: plain HTTP, open. */
@@ -51,6 +74,7 @@ const OPEN_PATHS = new Set(['/healthz']);
 
 export async function startHttpServer(listen: { host: string; port: number }, routes: Routes, log: Logger, opts: HttpServerOptions = {}): Promise<HttpServer> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const metrics = sharedMetrics(routes, limits.metricsReuseMs);
   const users = opts.web?.basicAuthUsers ?? {};
   const authenticate = Object.keys(users).length > 0 ? basicAuthenticator(users) : null;
   const httpOptions: ServerOptions = {
@@ -61,7 +85,14 @@ export async function startHttpServer(listen: { host: string; port: number }, ro
     connectionsCheckingInterval: Math.max(100, Math.min(2_000, Math.floor(limits.headersTimeoutMs / 2))),
   };
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res, routes, authenticate).catch((err: unknown) => {
+    const deadline = setTimeout(() => {
+      log.debug({ path: req.url }, 'client did not read the answer in time; connection dropped');
+      res.destroy();
+    }, limits.sendTimeoutMs);
+    deadline.unref();
+    res.once('close', () => clearTimeout(deadline));
+    res.once('finish', () => clearTimeout(deadline));
+    handle(req, res, routes, metrics, authenticate).catch((err: unknown) => {
       log.error({ err: (err as Error).message, path: req.url }, 'request failed');
       if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
       else res.destroy();
@@ -87,8 +118,9 @@ export async function startHttpServer(listen: { host: string; port: number }, ro
     server = createServer(httpOptions, handler);
   }
   server.keepAliveTimeout = 65_000;
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, listen)));
     server.listen(listen.port, listen.host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
@@ -103,7 +135,7 @@ export async function startHttpServer(listen: { host: string; port: number }, ro
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes, authenticate: Authenticator | null): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes, metrics: Routes['metrics'], authenticate: Authenticator | null): Promise<void> {
   // No endpoint takes a body: refuse one before reading it, and drop the connection so it is never read.
   if ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined) {
     res.setHeader('connection', 'close');
@@ -113,6 +145,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes,
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, 'text/plain', 'method not allowed\n');
   }
+  // Probes before any other work (URL parsing, authentication): nothing a scraper does makes /healthz wait.
+  if (req.url === '/healthz') {
+    const h = routes.healthz();
+    return send(res, h.ok ? 200 : 503, 'application/json', JSON.stringify(h.body) + '\n');
+  }
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (authenticate && !OPEN_PATHS.has(url.pathname) && !(await authenticate(req.headers.authorization))) {
     res.setHeader('www-authenticate', 'Basic realm="warren", charset="UTF-8"');
@@ -120,7 +157,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes,
   }
   switch (url.pathname) {
     case '/metrics': {
-      const m = await routes.metrics(acceptsGzip(req.headers['accept-encoding']));
+      const m = await metrics(acceptsGzip(req.headers['accept-encoding']));
       if (typeof m === 'string') return send(res, 200, CONTENT_TYPE_METRICS, m);
       res.setHeader('vary', 'Accept-Encoding');
       if (m.gzip) res.setHeader('content-encoding', 'gzip');
@@ -155,6 +192,39 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   if (typeof body === 'string') return void res.end(body);
   for (const b of body) res.write(b);
   res.end();
+}
+
+/**
+ * routes.metrics with its answer kept for `reuseMs` per encoding, and one call in flight
+ * shared by every scraper that asks meanwhile. The answer's Buffers are sent as they are
+ * to each client (never copied), so a slow client holds a reference, not a copy.
+ */
+function sharedMetrics(routes: Routes, reuseMs: number): Routes['metrics'] {
+  const kept = new Map<boolean, { at: number; version: unknown; answer: Promise<Metrics> }>();
+  return (gzip) => {
+    const now = Date.now();
+    const version = routes.metricsVersion?.();
+    const k = kept.get(gzip);
+    if (k && now - k.at < reuseMs && k.version === version && version !== undefined) return k.answer;
+    const answer = Promise.resolve(routes.metrics(gzip));
+    kept.set(gzip, { at: now, version, answer });
+    // A failed answer is not kept.
+    answer.catch(() => kept.delete(gzip));
+    return answer;
+  };
+}
+
+/** Why the listen address cannot be used, as one line (a ConfigError: it is the configuration's to fix). */
+function listenError(err: NodeJS.ErrnoException, listen: { host: string; port: number }): Error {
+  const at = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is in use by another process; stop it or give another --listen port',
+    EADDRNOTAVAIL: 'no interface of this machine has that address; give a local address, or 0.0.0.0 for all',
+    EACCES: 'not permitted (ports below 1024 need privileges); give a port of 1024 or above',
+    ENOTFOUND: 'the host name does not resolve; give an address such as 0.0.0.0 or 127.0.0.1',
+    EAI_AGAIN: 'the host name does not resolve; give an address such as 0.0.0.0 or 127.0.0.1',
+  };
+  return new ConfigError(`listen ${at}: cannot listen: ${why[err.code ?? ''] ?? `${err.code ?? 'error'}: ${err.message.split('\n')[0]}`}`);
 }
 
 /** Whether Accept-Encoding allows gzip (not refused with q=0). */

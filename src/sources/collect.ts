@@ -15,7 +15,8 @@ import {
   parseUsers,
   parseVhosts,
 } from './parse.js';
-import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
+import { pluginDepth } from './plugin-depth.js';
+import { pluginUrls, type PluginQueueDepth } from './prometheus.js';
 import { queueKey, type ConsumerInfo, type PolicyInfo, type RawQueue, type Reading, type UserInfo } from './types.js';
 
 const QUEUE_COLUMNS = [
@@ -191,7 +192,7 @@ async function collectQueues(
   if (pluginAllowed) {
     try {
       const kept = inventoryDue ? null : state.listing;
-      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api);
+      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api, statsDisabled);
       return { queues: r.listing.queues, depth: r.depth, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
     } catch (err) {
       if (cfg.queueSource === 'prometheus') throw err;
@@ -224,6 +225,7 @@ async function queuesFromPlugin(
   kept: QueueListing | null,
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
+  statsDisabled: boolean,
 ): Promise<{ listing: QueueListing; depth: ReadonlyMap<string, PluginQueueDepth> }> {
   const nodes = runningNodes.join(',');
   const fetchListing = async (): Promise<QueueListing> => ({
@@ -233,21 +235,9 @@ async function queuesFromPlugin(
   const usable = kept !== null && kept.nodes === nodes && kept.queues.length === queueCount ? kept : null;
   const base = cfg.prometheusUrl ?? defaultPluginUrl(cfg.url);
   const urls = pluginUrls(base, runningNodes);
-  const depth = new Map<string, PluginQueueDepth>();
-  const [fetched] = await Promise.all([
-    usable ? Promise.resolve(null) : fetchListing(),
-    ...[...urls.values()].map(async (u) => {
-      const text = await http.getText(u + DETAILED_PATH, counter, { auth: false });
-      for (const [k, v] of await sliced(parseDetailedSteps(text))) depth.set(k, v);
-    }),
-  ]);
-  let listing = fetched ?? usable!;
-  // A queue declared and another deleted between polls leaves the count unchanged:
-  // the plugin's queues must be exactly the kept list's, or the list is asked again.
-  if (!fetched && (depth.size !== listing.queues.length || listing.queues.some((q) => !depth.has(queueKey(q))))) {
-    listing = await fetchListing();
-  }
-  return { listing, depth };
+  // Queues the plugin's answer cannot vouch for (unescaped hostile names) come from the management API.
+  const r = await pluginDepth({ http, pluginUrls: [...urls.values()], counter, api, kept: usable, fetchListing, statsDisabled });
+  return { listing: r.listing, depth: r.depth };
 }
 
 /**

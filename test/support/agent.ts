@@ -15,7 +15,10 @@ export function configFor(broker: Broker, cluster: Record<string, unknown> = {},
   return loadConfig({ config: configFileFor(broker, cluster, top) });
 }
 
-/** The same config as a YAML file, for the CLI (`--config FILE`). */
+/**
+ * The same config as a YAML file, for the CLI (`--config FILE`). The timeout is asked for
+ * explicitly: by default it would be the 1 s interval, short on a loaded test machine.
+ */
 export function configFileFor(broker: Broker, cluster: Record<string, unknown> = {}, top: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'warren-cfg-'));
   const file = join(dir, 'warren.yml');
@@ -24,7 +27,7 @@ export function configFileFor(broker: Broker, cluster: Record<string, unknown> =
     stringify({
       listen: '127.0.0.1:0',
       ...top,
-      clusters: [{ url: broker.mgmtUrl, user: broker.user, password: broker.password, prometheusUrl: broker.promUrl, interval: '1s', ...cluster }],
+      clusters: [{ url: broker.mgmtUrl, user: broker.user, password: broker.password, prometheusUrl: broker.promUrl, interval: '1s', timeout: '20s', ...cluster }],
     }),
   );
   return file;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, parseDuration } from '../../src/config/index.js';
 import { buildTopicTable } from '../../src/openstack/index.js';
 import { appendHistory, createPollState, startPoller, warningsToLog } from '../../src/poll/index.js';
 import { baselineFor, queueRates, totalRates } from '../../src/snapshot/index.js';
@@ -95,7 +95,8 @@ describe('poller', () => {
   }
 
   function poller(clock: FakeClock, http: HttpClient, interval: string) {
-    const cfg = loadConfig({ url: 'http://broker.invalid:15672', interval }, {}).clusters[0]!;
+    // Intervals below the 1 s a config may ask for, set directly: the clock is the test's.
+    const cfg = { ...loadConfig({ url: 'http://broker.invalid:15672' }, {}).clusters[0]!, interval: parseDuration(interval)! };
     const c = { ...cfg, queueSource: 'management' as const };
     const polls: Array<{ start: number; end: number }> = [];
     const p = startPoller({

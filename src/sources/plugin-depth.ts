@@ -1,0 +1,115 @@
+// The plugin path's queue numbers: every node's /metrics/detailed read against the
+// queue listing, and the queues the answer cannot vouch for asked of the management API
+// (see readDetailedSteps in ./prometheus.ts for why a line can be doubtful).
+import { queueKey } from './types.js';
+import { sliced } from '../slices.js';
+import type { RequestCounter, HttpClient } from './http.js';
+import { SourceError } from './http.js';
+import { parseQueues, type RawQueue } from './parse.js';
+import { DETAILED_PATH, mergeReadings, readDetailedSteps, type PluginQueueDepth, type PluginReading } from './prometheus.js';
+
+/** Above this many doubtful queues, one listing of every queue's numbers is cheaper than a request each. */
+export const MAX_SINGLE_QUEUE_REQUESTS = 50;
+/** Single-queue requests in flight at once. */
+const SINGLE_QUEUE_CONCURRENCY = 4;
+const NUMBER_COLUMNS = 'name,vhost,consumers,messages,messages_ready,messages_unacknowledged';
+
+export interface PluginDepthInput<L extends { readonly queues: readonly RawQueue[] }> {
+  http: HttpClient;
+  /** Each running node's plugin base URL. */
+  pluginUrls: readonly string[];
+  counter: RequestCounter;
+  /** GET a management API path (relative to the cluster URL) as JSON. */
+  api: (path: string) => Promise<unknown>;
+  /** The kept listing, if it may be used; null: list now. */
+  kept: L | null;
+  fetchListing: () => Promise<L>;
+  statsDisabled: boolean;
+}
+
+export interface PluginDepth<L> {
+  listing: L;
+  /** Numbers for every listed queue still there, by queueKey. */
+  depth: Map<string, PluginQueueDepth>;
+  /** Queues the plugin's answer could not vouch for, asked of the management API instead. */
+  fromManagement: number;
+}
+
+/**
+ * Lists (or keeps) the queues and reads every node's plugin answer against them. The
+ * kept listing is asked again when the answer lacks a queue it names. Queues listed but
+ * doubtful or missing from the answer get their numbers from the management API; one
+ * deleted meanwhile (404) is dropped from the listing.
+ */
+export async function pluginDepth<L extends { readonly queues: readonly RawQueue[] }>(o: PluginDepthInput<L>): Promise<PluginDepth<L>> {
+  const [fetched, texts] = await Promise.all([
+    o.kept ? Promise.resolve(null) : o.fetchListing(),
+    Promise.all(o.pluginUrls.map((u) => o.http.getText(u + DETAILED_PATH, o.counter, { auth: false }))),
+  ]);
+  let listing = fetched ?? o.kept!;
+  let reading = await readAll(texts, listing.queues);
+  // A queue replaced by another keeps the count (which the caller checks): the one gone is
+  // missing from the answer. A name with a newline breaks its own lines, so it is always
+  // missing: it is asked of the management API below rather than the listing every poll.
+  const absent = (r: PluginReading, q: RawQueue) => !r.depth.has(queueKey(q)) && !r.uncertain.has(queueKey(q)) && !/[\n\r]/.test(q.name + q.vhost);
+  if (!fetched && listing.queues.some((q) => absent(reading, q))) {
+    listing = await o.fetchListing();
+    reading = await readAll(texts, listing.queues);
+  }
+  const depth = reading.depth;
+  const missing = listing.queues.filter((q) => !depth.has(queueKey(q)));
+  if (missing.length === 0) return { listing, depth, fromManagement: 0 };
+
+  const gone = new Set<string>();
+  const numbers = missing.length > MAX_SINGLE_QUEUE_REQUESTS ? await allNumbers(o) : await singleNumbers(o, missing, gone);
+  for (const q of missing) {
+    const k = queueKey(q);
+    const n = numbers.get(k);
+    if (n) depth.set(k, n);
+    else gone.add(k);
+  }
+  if (gone.size > 0) listing = { ...listing, queues: listing.queues.filter((q) => !gone.has(queueKey(q))) };
+  return { listing, depth, fromManagement: missing.length - gone.size };
+}
+
+async function readAll(texts: readonly string[], queues: readonly RawQueue[]): Promise<PluginReading> {
+  const listed = new Set(queues.map(queueKey));
+  const readings: PluginReading[] = [];
+  for (const t of texts) readings.push(await sliced(readDetailedSteps(t, listed)));
+  return mergeReadings(readings);
+}
+
+const totals = (statsDisabled: boolean) => (statsDisabled ? '&disable_stats=true&enable_queue_totals=true' : '');
+
+async function singleNumbers(o: PluginDepthInput<{ readonly queues: readonly RawQueue[] }>, queues: readonly RawQueue[], gone: Set<string>): Promise<Map<string, PluginQueueDepth>> {
+  const out = new Map<string, PluginQueueDepth>();
+  let next = 0;
+  const worker = async () => {
+    while (next < queues.length) {
+      const q = queues[next++]!;
+      let answer: unknown;
+      try {
+        answer = await o.api(`/api/queues/${encodeURIComponent(q.vhost)}/${encodeURIComponent(q.name)}?columns=${NUMBER_COLUMNS}${totals(o.statsDisabled)}`);
+      } catch (err) {
+        // Deleted since it was listed.
+        if (err instanceof SourceError && err.status === 404) {
+          gone.add(queueKey(q));
+          continue;
+        }
+        throw err;
+      }
+      if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
+        throw new SourceError('malformed', `the management API answered queue "${q.name}" in vhost "${q.vhost}" with something other than a queue`);
+      }
+      const [r] = parseQueues([answer], o.statsDisabled);
+      out.set(queueKey(q), { ready: r!.ready, unacked: r!.unacked, messages: r!.messages, consumers: r!.consumers });
+    }
+  };
+  await Promise.all(Array.from({ length: SINGLE_QUEUE_CONCURRENCY }, worker));
+  return out;
+}
+
+async function allNumbers(o: PluginDepthInput<{ readonly queues: readonly RawQueue[] }>): Promise<Map<string, PluginQueueDepth>> {
+  const qs = parseQueues(await o.api(`/api/queues?columns=${NUMBER_COLUMNS}${totals(o.statsDisabled)}`), o.statsDisabled);
+  return new Map(qs.map((r) => [queueKey(r), { ready: r.ready, unacked: r.unacked, messages: r.messages, consumers: r.consumers }]));
+}
