@@ -6,6 +6,7 @@ import type { PollStatus } from '../snapshot/poller.js';
 import { cachedQueueRates, queueKey, queueRates, totalRates } from '../snapshot/rates.js';
 import { drain } from '../slices.js';
 import { ExpositionWriter } from './exposition.js';
+import { declareSecurity, renderSecurity } from './security.js';
 
 export interface ClusterMetricsInput {
   status: PollStatus;
@@ -124,6 +125,7 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
   const started = performance.now();
   const w = new ExpositionWriter();
   declare(w);
+  declareSecurity(w);
   for (const c of clusters) yield* renderCluster(w, c, self.now);
   for (const n of self.notifications) {
     w.sample('warren_notifications_queued', { receiver: n.receiver }, n.queued);
@@ -162,6 +164,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   }
   const s = st.latest;
   if (!s) return;
+  renderSecurity(w, cluster, s);
   const age = (now - s.takenAt) / 1000;
   w.sample('warren_poll_duration_seconds', cl, s.poll.durationMs / 1000);
   w.sample('warren_poll_requests', cl, s.poll.requests);

@@ -4,6 +4,7 @@ import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';
 import * as openstack from './catalogue/openstack.js';
 import * as queues from './catalogue/queues.js';
+import * as security from './catalogue/security.js';
 import type { Rule } from './types.js';
 
 export { unreachableFinding, stripUserinfo } from './catalogue/broker.js';
@@ -41,6 +42,13 @@ export const catalogue: readonly Rule[] = Object.freeze([
   openstack.notificationsUnconsumed,
   openstack.orphanQueues,
   openstack.serviceConnectionsHigh,
+  // Security
+  security.authenticationFailures,
+  security.listenerWithoutTls,
+  security.tlsCertificateExpiring,
+  security.administratorUserInUse,
+  security.sharedServiceUser,
+  security.unusedUser,
 ]);
 
 const byId = new Map(catalogue.map((r) => [r.id, r]));

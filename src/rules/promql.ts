@@ -171,6 +171,12 @@ export const NOT_IN_PROMQL: Readonly<Record<string, string>> = {
   'quorum-queue-underreplicated': 'quorum members, online members and leaders are not exported as metrics',
   'quorum-even-node-count': 'whether the cluster has quorum queues is not exported as a metric',
   'guest-user-enabled': 'users are not exported as metrics',
+  'authentication-failures': "the broker's counters do not tell warren's own refused requests apart, which warren discounts",
+  'listener-without-tls': 'listeners are not exported as metrics',
+  'tls-certificate-expiring': 'kept with warren until its PromQL form is written (the expiry is exported as warren_tls_certificate_expiry_timestamp_seconds)',
+  'administrator-user-in-use': 'users, their tags and the user of each connection are not exported as metrics',
+  'shared-service-user': 'the user of each connection is not exported as a metric',
+  'unused-user': 'users and when each was last seen are not exported as metrics',
 };
 
 /**

@@ -2,6 +2,8 @@
 // it is built once, frozen, and never mutated. Nothing downstream of a Snapshot
 // talks to the broker.
 
+import type { SecurityInfo } from './security.js';
+
 export type OpenStackKind = 'rpc_topic' | 'rpc_host' | 'fanout' | 'reply' | 'notification' | 'other';
 
 /** What oslo.messaging naming tells us about a queue (see src/openstack). */
@@ -222,4 +224,6 @@ export interface Snapshot {
   users: UserInfo[];
   totals: Totals;
   poll: PollStats;
+  /** Listeners, authentication attempts, permissions, certificates; absent where not collected. */
+  security?: SecurityInfo;
 }

@@ -28,6 +28,7 @@ import {
   parseVhosts,
   type RawQueue,
 } from './parse.js';
+import { collectSecurity, type SecurityState } from './security.js';
 import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
 
 const QUEUE_COLUMNS = [
@@ -75,6 +76,7 @@ export interface CollectorState {
   /** When the plugin last failed; it is not asked again for a while (auto mode). */
   pluginFailedAt: number | null;
   listing: QueueListing | null;
+  security?: SecurityState;
 }
 
 export const initialCollectorState = (): CollectorState => ({ inventory: null, pluginFailedAt: null, listing: null });
@@ -131,6 +133,8 @@ export async function collect(
       : Promise.resolve(state.inventory!),
   ]);
 
+  const security = await collectSecurity(state.security, { cfg, overviewJson, runningNodes, inventoryDue, api, counter, warnings, now, signal: ctx.signal });
+
   const policyExpires = new Map<string, number>();
   for (const p of inventory.policies) {
     const e = p.definition.expires;
@@ -176,8 +180,9 @@ export async function collect(
       inventoryRefreshed: inventoryDue,
       warnings,
     },
+    security: security.info,
   });
-  return { snapshot, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing } };
+  return { snapshot, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing, security: security.state } };
 }
 
 async function collectQueues(
