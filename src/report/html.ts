@@ -20,6 +20,7 @@ import {
   severityCounts,
 } from './format.js';
 import { listSome } from './text.js';
+import { securityHtml } from './security.js';
 
 export interface HtmlOptions {
   /** Findings of one rule shown before the rest are counted; default 10. */
@@ -337,6 +338,7 @@ function clusterSection(c: ClusterReport, rows: number): string {
       );
     }
   } else out.push('<p class="muted">No client connections.</p>');
+  out.push(securityHtml(c.security, esc));
   out.push('</section>');
   return out.join('\n');
 }

@@ -18,6 +18,7 @@ import {
   severityCounts,
 } from './format.js';
 import { listSome, statusLine } from './text.js';
+import { securityMarkdown } from './security.js';
 
 export interface MarkdownOptions {
   /** Findings of one rule shown before the rest are counted; default 10. */
@@ -237,5 +238,6 @@ function clusterMarkdown(c: ClusterReport, rows: number): string[] {
       out.push(`… and ${plural(hiddenGroups, 'more group')} (${plural(cn.total - groups.reduce((n, g) => n + g.count, 0), 'connection')}).`, '');
     }
   } else out.push('No client connections.', '');
+  out.push(...securityMarkdown(c.security, mdText, mdCode));
   return out;
 }

@@ -22,6 +22,7 @@ import {
   wrap,
 } from './format.js';
 import { table, type Cell } from './table.js';
+import { securityText } from './security.js';
 
 export interface TextOptions {
   /** ANSI colour; the CLI turns it on only when stdout is a TTY (and NO_COLOR is unset). */
@@ -316,6 +317,7 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
       out.push(p.dim(`  … and ${plural(hiddenGroups, 'more group')} (${plural(hiddenConns, 'connection')})`));
     }
   }
+  out.push(...securityText(c.security, h));
   return out;
 }
 
