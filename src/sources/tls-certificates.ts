@@ -50,7 +50,7 @@ export async function readListenerCertificates(listeners: readonly ListenerInfo[
   const trust = trustOf(o.tls);
   return Promise.all(
     listeners
-      .filter((l) => l.tls)
+      .filter((l) => l.tls && Number.isInteger(l.port) && l.port > 0 && l.port < 65536)
       .map(async (l): Promise<CertificateInfo> => {
         let last: { endpoint: string; read: PeerCertificateRead } | null = null;
         for (const host of listenerHosts(l, mgmtUrl)) {

@@ -86,7 +86,13 @@ describe('a clean broker, then each fault injected', () => {
   beforeAll(async () => {
     cert60 = serverCertificate('sixty', 60);
     amqpsPort = await freePort();
-    broker = await startBroker({ name: 'sec-clean', adminUser: { user: 'admin', password: 'admin-pw-1' }, extraConfig: amqpsListener(amqpsPort, cert60) });
+    // Source tracking on: the finding can then name the address and the user.
+    broker = await startBroker({
+      name: 'sec-clean',
+      adminUser: { user: 'admin', password: 'admin-pw-1' },
+      extraConfig: amqpsListener(amqpsPort, cert60),
+      advancedConfig: '[{rabbit, [{track_auth_attempt_source, true}]}].',
+    });
     await addUser(broker, 'warren', 'warren-pw-1', 'monitoring,administrator');
     await addUser(broker, 'nova', 'nova-pw-1', '');
     await addUser(broker, 'neutron', 'neutron-pw-1', '');
@@ -120,7 +126,7 @@ describe('a clean broker, then each fault injected', () => {
     expect(checks.find((c) => c.rule === 'administrator-user-in-use')!.status).toBe('ok');
   });
 
-  it('20 AMQP logins with a wrong password: authentication-failures within one poll, naming amqp091', async () => {
+  it('20 AMQP logins with a wrong password: authentication-failures within one poll, naming amqp091, the source address and the user', async () => {
     for (let i = 0; i < 20; i++) {
       await amqp.connect(amqpUrl(broker, 'nova', 'wrong-password')).then(
         (c) => c.close(),
@@ -132,6 +138,8 @@ describe('a clean broker, then each fault injected', () => {
       expect(a).toBeDefined();
       expect(a!.subject).toEqual({ kind: 'node', name: broker.nodeName });
       expect(a!.summary).toContain('amqp091: 20');
+      expect(a!.summary).toContain('127.0.0.1 as nova (20)');
+      expect(a!.evidence).toMatchObject({ users: ['nova'], addresses: ['127.0.0.1'] });
     }, 60_000);
     expect(metric(agent.metricsText(), 'rabbitmq_auth_attempts_failed_total', { node: broker.nodeName, protocol: 'amqp091' })).toBeGreaterThanOrEqual(20);
   });
