@@ -23,6 +23,12 @@ export interface SecurityState {
   usersVisible: boolean | null;
   permissions: readonly PermissionInfo[] | null;
   permissionsAt: number | null;
+  /**
+   * Whether the broker tracks attempts by source (track_auth_attempt_source): false once
+   * /source answered empty while the node counters showed attempts. Then /source is
+   * asked only with the slow tier, in case tracking was turned on.
+   */
+  sourceTracking: boolean | null;
 }
 
 export const initialSecurityState = (): SecurityState => ({
@@ -32,6 +38,7 @@ export const initialSecurityState = (): SecurityState => ({
   usersVisible: null,
   permissions: null,
   permissionsAt: null,
+  sourceTracking: null,
 });
 
 /**
@@ -71,7 +78,7 @@ export async function collectSecurity(
   const certificatesDue = tlsKey !== prev.certificatesFor || prev.certificatesAt === null || o.inventoryDue;
 
   const [attempts, permissions, certificates] = await Promise.all([
-    authAttempts(o),
+    authAttempts(o, prev.sourceTracking !== false || o.inventoryDue),
     permissionsDue ? readPermissions(o) : Promise.resolve(null),
     certificatesDue
       ? readListenerCertificates(listeners, o.cfg.url, { tls: o.cfg.tls, timeoutMs: Math.min(o.cfg.timeout, 10_000), now: o.now, signal: o.signal })
@@ -85,12 +92,13 @@ export async function collectSecurity(
     usersVisible: permissions ? permissions.visible : prev.usersVisible,
     permissions: permissions ? permissions.list : prev.permissions,
     permissionsAt: permissions ? now : prev.permissionsAt,
+    sourceTracking: attempts.tracking ?? prev.sourceTracking,
   };
   const info: SecurityInfo = {
     self: o.cfg.user,
     listeners,
     authAttempts: attempts.counts,
-    authSources: attempts.sources,
+    authSources: attempts.sources ?? (prev.sourceTracking === false ? [] : null),
     usersVisible: next.usersVisible,
     permissions: next.permissions,
     certificates,
@@ -100,7 +108,10 @@ export async function collectSecurity(
   return { info, state: next };
 }
 
-async function authAttempts(o: SecurityCollectOptions): Promise<{ counts: AuthAttemptCount[] | null; sources: AuthSourceCount[] | null }> {
+async function authAttempts(
+  o: SecurityCollectOptions,
+  askSources: boolean,
+): Promise<{ counts: AuthAttemptCount[] | null; sources: AuthSourceCount[] | null; tracking: boolean | null }> {
   const counts: AuthAttemptCount[] = [];
   const sources: AuthSourceCount[] = [];
   let countsOk = false;
@@ -108,7 +119,7 @@ async function authAttempts(o: SecurityCollectOptions): Promise<{ counts: AuthAt
   await Promise.all(
     o.runningNodes.map(async (node) => {
       const base = `/api/auth/attempts/${encodeURIComponent(node)}`;
-      const [c, s] = await Promise.all([soft(o, base), soft(o, `${base}/source`)]);
+      const [c, s] = await Promise.all([soft(o, base), askSources ? soft(o, `${base}/source`) : Promise.resolve(undefined)]);
       if (c !== undefined) {
         countsOk = true;
         counts.push(...parseAuthAttempts(node, c));
@@ -119,7 +130,8 @@ async function authAttempts(o: SecurityCollectOptions): Promise<{ counts: AuthAt
       }
     }),
   );
-  return { counts: countsOk ? counts : null, sources: sourcesOk ? sources : null };
+  const tracking = !sourcesOk || !countsOk ? null : sources.length > 0 ? true : counts.some((c) => c.attempts > 0) ? false : null;
+  return { counts: countsOk ? counts : null, sources: sourcesOk ? sources : null, tracking };
 }
 
 async function readPermissions(o: SecurityCollectOptions): Promise<{ visible: boolean; list: PermissionInfo[] | null } | null> {
