@@ -302,7 +302,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
     queues: buildQueues(samples, limit),
     exchanges: buildExchanges(prev, last, limit),
     connections: buildConnections(last.connections, limit),
-    security: buildSecurity(last, findings, last.takenAt),
+    security: buildSecurity(last, findings, last.takenAt, samples.length),
   };
 }
 

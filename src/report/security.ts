@@ -37,7 +37,7 @@ const OK_DETAIL: Readonly<Record<string, string>> = {
   'guest-user-enabled': 'no guest user',
 };
 
-export function buildSecurity(last: Snapshot | undefined, findings: readonly Finding[], now: number): SecuritySection {
+export function buildSecurity(last: Snapshot | undefined, findings: readonly Finding[], now: number, samples = 1): SecuritySection {
   const sec = last?.security;
   const checks = SECURITY_RULES.map(({ id, needs }): SecurityCheck => {
     const found = findings.filter((f) => f.rule === id);
@@ -48,6 +48,10 @@ export function buildSecurity(last: Snapshot | undefined, findings: readonly Fin
     if (!last) return { rule: id, status: 'unknown', needs, detail: 'unknown: the broker could not be reached' };
     const why = securityUnknown(id, last);
     if (why) return { rule: id, status: 'unknown', needs, detail: why };
+    if (id === 'authentication-failures' && samples < 2) {
+      // The counters run since each node started: failures are counted between samples.
+      return { rule: id, status: 'unknown', needs, detail: 'unknown from one sample: failures are counted between samples (report --sample)' };
+    }
     if (id === 'tls-certificate-expiring') {
       const tls = sec?.listeners.filter((l) => l.tls) ?? [];
       if (tls.length === 0) return { rule: id, status: 'ok', needs, detail: 'no TLS listener to check' };

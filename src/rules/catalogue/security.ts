@@ -48,9 +48,10 @@ interface NodeFailures {
 
 /**
  * Failed attempts per node across the window: the counters now minus the counters at the
- * window's base. Without a base (the first poll), the counters themselves when the node
- * started within the window (they count since its start), else nothing can be judged.
- * warren's own refused requests (each a failed HTTP login on 3.10) are taken off `http`.
+ * window's base. Without a base (the first poll, a one-sample report) nothing is judged:
+ * the counters run since the node started and hold anyone's failures, warren's own
+ * refused requests of other runs included. warren's refused requests within the window
+ * (each a failed HTTP login on 3.10) are taken off `http`.
  */
 export function failuresInWindow(ctx: RuleContext, windowSeconds: number): Map<string, NodeFailures> {
   const cur = ctx.snapshot;
@@ -59,15 +60,14 @@ export function failuresInWindow(ctx: RuleContext, windowSeconds: number): Map<s
   if (!now) return out;
   const base = windowBase(ctx, windowSeconds);
   const before = base?.security?.authAttempts ?? null;
-  const uptime = new Map(cur.nodes.map((n) => [n.name, n.uptimeMs]));
   const key = (a: { node: string; protocol: string }) => `${a.node}\u0000${a.protocol}`;
   const baseCounts = new Map((before ?? []).map((a) => [key(a), a.failed]));
   const baseNodes = new Set((before ?? []).map((a) => a.node));
   const own = ownRefusals(ctx, base);
 
-  const judgeable = (node: string) => baseNodes.has(node) || (uptime.get(node) ?? Infinity) <= windowSeconds * 1000;
   for (const a of now as readonly AuthAttemptCount[]) {
-    if (!judgeable(a.node)) continue;
+    // A node missing from the base (it just joined) is judged from the next poll on.
+    if (!baseNodes.has(a.node)) continue;
     const b = baseCounts.get(key(a)) ?? 0;
     // A counter that went down was reset (node restart): all of it is new.
     let failed = a.failed >= b ? a.failed - b : a.failed;
