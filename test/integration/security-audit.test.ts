@@ -1,7 +1,7 @@
 // Issue 16, the security audit, on real brokers. Each condition is injected for real:
 // wrong passwords over AMQP, an AMQPS listener whose certificate (made here with openssl)
-// expires in 5 days, OpenStack-named connections authenticated as an administrator or
-// sharing one user. A clean broker (no guest; warren with monitoring+administrator; a
+// expires in 5 days, a plain AMQP listener on 0.0.0.0, OpenStack-named connections
+// authenticated as an administrator or sharing one user. A clean broker (no guest; warren with monitoring+administrator; a
 // certificate good for 60 days) raises none of it, and a monitoring-only warren reports
 // the user checks unknown and fires nothing it cannot see, not even on its own refused
 // requests (each counts as a failed HTTP login on 3.10).
@@ -171,11 +171,18 @@ describe('a certificate that expires in 5 days, watched by a monitoring-only war
   let amqpsPort: number;
   let cert5: ReturnType<typeof serverCertificate>;
   let conn: amqp.ChannelModel | undefined;
+  let publicPort: number;
 
   beforeAll(async () => {
     cert5 = serverCertificate('five', 5);
     amqpsPort = await freePort();
-    broker = await startBroker({ name: 'sec-expiring', adminUser: { user: 'admin', password: 'admin-pw-2' }, extraConfig: amqpsListener(amqpsPort, cert5) });
+    publicPort = await freePort('0.0.0.0');
+    // A plain AMQP listener on every address, beside the harness's loopback ones.
+    broker = await startBroker({
+      name: 'sec-expiring',
+      adminUser: { user: 'admin', password: 'admin-pw-2' },
+      extraConfig: [...amqpsListener(amqpsPort, cert5), `listeners.tcp.public = 0.0.0.0:${publicPort}`],
+    });
     await addUser(broker, 'watcher', 'watcher-pw-2', 'monitoring');
     // Something the user checks would flag if warren could see users and tags.
     conn = await serviceConnection(broker, 'nova-compute', 'admin', 'admin-pw-2');
@@ -202,6 +209,18 @@ describe('a certificate that expires in 5 days, watched by a monitoring-only war
     expect(cert.verified).toBe(false);
   });
 
+  it('listener-without-tls names the plain AMQP listener on 0.0.0.0, and not the loopback ones (3.10 reports the management one as "::")', async () => {
+    await eventually(() => {
+      const [a] = firing(agent, 'listener-without-tls');
+      expect(a).toBeDefined();
+      expect(a!.severity).toBe('info');
+      expect(a!.subject).toEqual({ kind: 'node', name: broker.nodeName });
+      expect(a!.summary).toContain(`amqp on 0.0.0.0:${publicPort}`);
+    }, 60_000);
+    const [a] = firing(agent, 'listener-without-tls');
+    expect(a!.evidence.listeners).toEqual([{ protocol: 'amqp', address: '0.0.0.0', port: publicPort }]);
+  });
+
   it("reports the user checks unknown, fires nothing it cannot see, and not on its own refused requests", async () => {
     // Let warren's own refusals pile up past the threshold of 10 failed HTTP logins.
     const httpFailed = async () => {
@@ -213,7 +232,7 @@ describe('a certificate that expires in 5 days, watched by a monitoring-only war
     const latest = agent.clusters[0]!.poller.status().latest!;
     expect(latest.security?.usersVisible).toBe(false);
     expect(latest.connections.some((c) => c.user === 'admin' && c.role.binary === 'nova-compute')).toBe(true);
-    for (const rule of ['authentication-failures', 'administrator-user-in-use', 'unused-user', 'guest-user-enabled', 'shared-service-user', 'listener-without-tls']) {
+    for (const rule of ['authentication-failures', 'administrator-user-in-use', 'unused-user', 'guest-user-enabled', 'shared-service-user']) {
       expect(agent.alerts().filter((a) => a.rule === rule), rule).toEqual([]);
     }
 
