@@ -10,7 +10,7 @@ import type {
   ListenerInfo,
   PermissionInfo,
   SecurityInfo,
-} from '../snapshot/security.js';
+} from './security-types.js';
 import { SourceError, type RequestCounter } from './http.js';
 import { readListenerCertificates } from './tls-certificates.js';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { TlsConfig } from '../config/index.js';
-import type { CertificateInfo, ListenerInfo } from '../snapshot/security.js';
+import type { CertificateInfo, ListenerInfo } from './security-types.js';
 
 export interface CertificateReadOptions {
   tls?: TlsConfig | undefined;
