@@ -672,6 +672,23 @@ function overview(): Draft[] {
       exprs: [[`max by (node, phase) (warren_probe_duration_seconds{${C}}) or on () vector(0)`, '{{node}} {{phase}}']],
       unit: 's',
     }, { w: 12, h: 8 }),
+
+    row('Security'),
+    timeseries({
+      title: 'Failed authentication attempts',
+      description: 'Failed logins per second, per node and protocol, from the broker\'s counters (authentication-failures judges them, discounting warren\'s own refused requests); 0 when the broker reports none.',
+      exprs: [[`sum by (node, protocol) (rate(rabbitmq_auth_attempts_failed_total{${C}}[5m])) or on () vector(0)`, '{{node}} {{protocol}}']],
+    }, { w: 8, h: 8 }),
+    timeseries({
+      title: 'Authentication attempts',
+      description: 'Logins per second, per node and protocol, failed or not.',
+      exprs: [[`sum by (node, protocol) (rate(rabbitmq_auth_attempts_total{${C}}[5m])) or on () vector(0)`, '{{node}} {{protocol}}']],
+    }, { w: 8, h: 8 }),
+    timeseries({
+      title: 'TLS certificates: days left',
+      description: 'Days until each TLS listener\'s certificate expires (tls-certificate-expiring warns under 30, pages under 7); 0 when warren reached no TLS listener.',
+      exprs: [[`min by (node, protocol, port) ((warren_tls_certificate_expiry_timestamp_seconds{${C}} - time()) / 86400) or on () vector(0)`, '{{node}} {{protocol}}:{{port}}']],
+    }, { w: 8, h: 8 }),
   ];
 }
 

@@ -6,6 +6,7 @@ import { drain } from '../slices.js';
 import type { ProbeResult } from '../sources/index.js';
 import { ExpositionWriter } from './exposition.js';
 import { renderProbeMetrics } from './probe.js';
+import { declareSecurity, renderSecurity } from './security.js';
 
 /** What the render needs of one cluster's polling (the poll stage's status has it). */
 export interface PollSummary {
@@ -140,6 +141,7 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
   const started = performance.now();
   const w = new ExpositionWriter();
   declare(w);
+  declareSecurity(w);
   for (const c of clusters) yield* renderCluster(w, c, self.now);
   for (const n of self.notifications) {
     w.sample('warren_notifications_queued', { receiver: n.receiver }, n.queued);
@@ -180,6 +182,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   renderProbeMetrics(w, cluster, c.probe ?? []);
   const s = st.latest;
   if (!s) return;
+  renderSecurity(w, cluster, s);
   const age = (now - s.takenAt) / 1000;
   w.sample('warren_poll_duration_seconds', cl, s.poll.durationMs / 1000);
   w.sample('warren_poll_requests', cl, s.poll.requests);

@@ -5,6 +5,7 @@ import type { Severity } from '../rules/index.js';
 import { HEADROOM_WARN_AT, type ClusterReport, type Headroom, type Level, type QueueRow, type Report, type ReportStatus } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
 import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
+import { securityHtml } from './security.js';
 
 export interface HtmlOptions {
   /** Findings of one rule shown before the rest are counted; default 10. */
@@ -322,6 +323,7 @@ function clusterSection(c: ClusterReport, rows: number): string {
       );
     }
   } else out.push('<p class="muted">No client connections.</p>');
+  out.push(securityHtml(c.security, esc));
   out.push('</section>');
   return out.join('\n');
 }

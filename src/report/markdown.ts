@@ -4,6 +4,7 @@ import type { ClusterReport, Report } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
 import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
 import { statusLine } from './text.js';
+import { securityMarkdown } from './security.js';
 
 export interface MarkdownOptions {
   /** Findings of one rule shown before the rest are counted; default 10. */
@@ -223,5 +224,6 @@ function clusterMarkdown(c: ClusterReport, rows: number): string[] {
       out.push(`… and ${plural(hiddenGroups, 'more group')} (${plural(cn.total - groups.reduce((n, g) => n + g.count, 0), 'connection')}).`, '');
     }
   } else out.push('No client connections.', '');
+  out.push(...securityMarkdown(c.security, mdText, mdCode));
   return out;
 }

@@ -7,6 +7,7 @@ import type { ConnectionInfo, OpenStackKind, QueueInfo, Snapshot } from '../snap
 import { counterRate, queueKey, queueRates, totalRates } from '../snapshot/index.js';
 import { compareFindings, ruleById, unreachableFinding } from '../rules/index.js';
 import { redactUrls } from '../redact.js';
+import { buildSecurity, type SecuritySection } from './security.js';
 
 export type ReportStatus = 'ok' | 'warning' | 'critical' | 'unknown';
 
@@ -50,6 +51,7 @@ export interface ClusterReport {
   queues: QueueSection;
   exchanges: ExchangeSection;
   connections: ConnectionSection;
+  security: SecuritySection;
 }
 
 export interface ReportNode {
@@ -260,6 +262,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       queues: { total: 0, empty: 0, withoutConsumers: 0, busiest: [], more: 0, moreEmpty: 0 },
       exchanges: { total: 0, busiest: [], more: 0 },
       connections: { total: 0, byState: {}, groups: [], more: 0, moreConnections: 0 },
+      security: buildSecurity(undefined, findings, 0),
     };
   }
   const prev = samples.length > 1 ? first : undefined;
@@ -294,6 +297,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
     queues: buildQueues(samples, limit),
     exchanges: buildExchanges(prev, last, limit),
     connections: buildConnections(last.connections, limit),
+    security: buildSecurity(last, findings, last.takenAt, samples.length),
   };
 }
 

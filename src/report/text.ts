@@ -5,6 +5,7 @@ import type { ClusterReport, Headroom, Report, ReportStatus } from './model.js';
 import { fmtBytesShort, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
 import { STATUS_WORD, SEVERITY_TAG, groupFindings, oneLine, orphanLine, severityCounts, subjectLabel, truncate, wrap } from './format.js';
 import { table, type Cell } from './table.js';
+import { securityText } from './security.js';
 
 export interface TextOptions {
   /** ANSI colour; the CLI turns it on only when stdout is a TTY (and NO_COLOR is unset). */
@@ -299,6 +300,7 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
       out.push(p.dim(`  … and ${plural(hiddenGroups, 'more group')} (${plural(hiddenConns, 'connection')})`));
     }
   }
+  out.push(...securityText(c.security, h));
   return out;
 }
 

@@ -5,6 +5,7 @@ import * as connections from './catalogue/connections.js';
 import * as openstack from './catalogue/openstack.js';
 import * as probe from './catalogue/probe.js';
 import * as queues from './catalogue/queues.js';
+import * as security from './catalogue/security.js';
 import type { Rule } from './types.js';
 
 export { unreachableFinding } from './catalogue/broker.js';
@@ -42,6 +43,13 @@ export const catalogue: readonly Rule[] = Object.freeze([
   openstack.notificationsUnconsumed,
   openstack.orphanQueues,
   openstack.serviceConnectionsHigh,
+  // Security
+  security.authenticationFailures,
+  security.listenerWithoutTls,
+  security.tlsCertificateExpiring,
+  security.administratorUserInUse,
+  security.sharedServiceUser,
+  security.unusedUser,
   // Active probes
   probe.amqpProbeFailed,
   probe.amqpProbeSlow,

@@ -28,3 +28,4 @@ export { emptyLearned, learn } from './learn.js';
 export { checkRulesConfig, thresholdLookup } from './thresholds.js';
 export { renderAlertReference, renderPrometheusRules } from './promql.js';
 export { compareFindings, findingMagnitude, SEVERITY_RANK } from './order.js';
+export { SECURITY_RULES, securityUnknown, expiryPhrase } from './catalogue/security.js';

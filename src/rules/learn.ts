@@ -6,6 +6,7 @@
 // already contain the spike they judge), then `learn(prev, snapshot)` folds it in.
 import type { Snapshot } from '../snapshot/index.js';
 import type { LearnedState } from './types.js';
+import { learnUsers } from './learn-users.js';
 
 /** Baseline and series key of the cluster's total connection count. */
 export const CONNECTIONS_KEY = 'connections';
@@ -59,7 +60,8 @@ export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
     if (n.running) series[diskSeriesKey(n.name)] = append(prev.series[diskSeriesKey(n.name)], at, n.diskFree);
   }
 
-  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series };
+  const users = learnUsers(prev.users, snapshot);
+  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series, ...(users ? { users } : {}) };
 }
 
 /** Connections per OpenStack service and host (service '' = not an OpenStack client, skipped). */

@@ -142,6 +142,10 @@ export const WARREN_METRIC_NAMES: readonly string[] = [
   'warren_alert_active',
   // warren's AMQP probe
   'warren_probe_success',
+  // security audit
+  'rabbitmq_auth_attempts_total',
+  'rabbitmq_auth_attempts_failed_total',
+  'warren_tls_certificate_expiry_timestamp_seconds',
   'warren_probe_duration_seconds',
   // warren itself
   'warren_up',

@@ -55,6 +55,15 @@ export interface LearnedState {
   baselines: Record<string, { value: number; samples: number; updatedAt?: number }>;
   /** Compact long-window series, e.g. total connections every poll for 30+ minutes. */
   series: Record<string, Array<[number, number]>>;
+  /** Per user: when warren first saw it and last saw it in use (src/rules/learn-users.ts); absent in older state files. */
+  users?: Record<string, UserSighting>;
+}
+
+export interface UserSighting {
+  /** ms epoch */
+  firstSeen: number;
+  /** ms epoch of the last poll that saw a connection of this user, null when never. */
+  lastSeen: number | null;
 }
 
 /** Threshold values for one rule, resolved for one subject. */

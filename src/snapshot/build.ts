@@ -29,6 +29,7 @@ export function buildSnapshot(reading: Reading, classification: Classification):
     users: reading.users,
     totals: reading.totals,
     poll: reading.poll,
+    ...(reading.security ? { security: reading.security } : {}),
   });
 }
 

@@ -43,3 +43,4 @@ export {
   type QueueConsumer,
   type ServiceSummary,
 } from './openstack-view.js';
+export type { AuthAttemptCount, AuthSourceCount, CertificateInfo, ListenerInfo, PermissionInfo, SecurityInfo } from './security.js';

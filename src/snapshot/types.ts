@@ -12,6 +12,7 @@ import type {
   PollStats,
   RawConnection,
   RawQueue,
+  SecurityInfo,
   Totals,
   UserInfo,
   VhostInfo,
@@ -26,6 +27,7 @@ export type {
   PolicyInfo,
   PollStats,
   QueueCounters,
+  SecurityInfo,
   Totals,
   UserInfo,
   VhostInfo,
@@ -68,4 +70,6 @@ export interface Snapshot {
   readonly users: readonly UserInfo[];
   readonly totals: Totals;
   readonly poll: PollStats;
+  /** Listeners, authentication attempts, permissions, certificates; absent where not collected. */
+  readonly security?: SecurityInfo;
 }

@@ -18,6 +18,7 @@ import {
 import { pluginDepth } from './plugin-depth.js';
 import { pluginUrls, type PluginQueueDepth } from './prometheus.js';
 import { queueKey, type ConsumerInfo, type PolicyInfo, type RawQueue, type Reading, type UserInfo } from './types.js';
+import { collectSecurity, type SecurityState } from './security.js';
 
 const QUEUE_COLUMNS = [
   'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
@@ -64,6 +65,7 @@ export interface CollectorState {
   /** When the plugin last failed; it is not asked again for a while (auto mode). */
   readonly pluginFailedAt: number | null;
   readonly listing: QueueListing | null;
+  readonly security?: SecurityState;
 }
 
 export const initialCollectorState = (): CollectorState => ({ inventory: null, pluginFailedAt: null, listing: null });
@@ -118,6 +120,8 @@ export async function collect(
       : Promise.resolve(state.inventory!),
   ]);
 
+  const security = await collectSecurity(state.security, { cfg, overviewJson, runningNodes, inventoryDue, api, counter, warnings, now, signal: ctx.signal });
+
   const policyExpires = new Map<string, number>();
   for (const p of inventory.policies) {
     const e = p.definition.expires;
@@ -158,8 +162,9 @@ export async function collect(
       inventoryRefreshed: inventoryDue,
       warnings,
     },
+    security: security.info,
   };
-  return { reading, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing } };
+  return { reading, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing, security: security.state } };
 }
 
 async function collectQueues(

@@ -20,6 +20,8 @@ export class SourceError extends Error {
 export interface RequestCounter {
   requests: number;
   bytes: number;
+  /** Requests the broker refused (401/403): each is a failed HTTP login on 3.10 (see src/sources/security.ts). */
+  refused?: number;
 }
 
 export interface HttpTargetOptions {
@@ -86,6 +88,7 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
     const bodyDeadline = setTimeout(() => body.destroy(new errors.BodyTimeoutError()), o.timeoutMs);
     try {
       if (statusCode !== 200) {
+        if (statusCode === 401 || statusCode === 403) counter.refused = (counter.refused ?? 0) + 1;
         const text = await readCapped(body, 4096, counter, where).catch(() => '');
         throw statusError(statusCode, where, o.user, text);
       }

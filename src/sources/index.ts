@@ -59,3 +59,4 @@ export {
   type ProbeResult,
   type ProbeTarget,
 } from './amqp-probe.js';
+export type { AuthAttemptCount, AuthSourceCount, CertificateInfo, ListenerInfo, PermissionInfo, SecurityInfo } from './security-types.js';

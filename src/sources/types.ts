@@ -1,3 +1,4 @@
+import type { SecurityInfo } from './security-types.js';
 // What the broker said, typed and checked, before anything is inferred from it: the
 // sources stage's output. OpenStack roles are added by src/openstack, the immutable
 // Snapshot is built from a Reading by src/snapshot.
@@ -186,4 +187,6 @@ export interface Reading {
   readonly users: readonly UserInfo[];
   readonly totals: Totals;
   readonly poll: PollStats;
+  /** Listeners, authentication attempts, permissions, certificates; absent where not collected. */
+  readonly security?: SecurityInfo;
 }

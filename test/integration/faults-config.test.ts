@@ -12,6 +12,7 @@ import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
+import { serviceAmqpUrl } from '../support/service-user.js';
 import { addVhost, clusterNameOf, expectFinding, expectFiring, expectNoFinding, mgmt, mgmtChange, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
@@ -55,7 +56,7 @@ describe('healthy deployment', () => {
 
   it('an OpenStack cloud with every service consuming raises no warning or critical finding, in the daemon or in a one-shot report', async () => {
     expect((await mgmt<Array<{ name: string }>>(broker, '/api/users')).map((u) => u.name)).not.toContain('guest');
-    sim = await startSimulation({ amqpUrl: broker.amqpUrl, computes: 2, rpcRate: 4, notificationRate: 2, reportIntervalMs: 2_000, callTimeoutMs: 10_000 });
+    sim = await startSimulation({ amqpUrl: await serviceAmqpUrl(broker), computes: 2, rpcRate: 4, notificationRate: 2, reportIntervalMs: 2_000, callTimeoutMs: 10_000 });
     const hosts = Object.fromEntries(Object.entries(sim.hostAddresses).map(([host, address]) => [address, host]));
     // Steady state: every process connected; the broker's count stops moving.
     let last = -1;

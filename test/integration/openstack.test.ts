@@ -8,6 +8,7 @@ import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFileFor, configFor, eventually, metric, scrape, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
+import { serviceAmqpUrl } from '../support/service-user.js';
 
 let broker: Broker;
 let sim: Simulation;
@@ -17,7 +18,7 @@ let configFile: string;
 beforeAll(async () => {
   // No guest user: a healthy deployment must raise nothing, and guest-user-enabled would.
   broker = await startBroker({ name: 'openstack', adminUser: { user: 'openstack', password: 'rabbit-pw-7f3a' }, extraConfig: ['collect_statistics_interval = 1000'] });
-  sim = await startSimulation({ amqpUrl: broker.amqpUrl, computes: 3, rpcRate: 3, notificationRate: 2 });
+  sim = await startSimulation({ amqpUrl: await serviceAmqpUrl(broker), computes: 3, rpcRate: 3, notificationRate: 2 });
   const hosts = Object.fromEntries(Object.entries(sim.hostAddresses).map(([host, ip]) => [ip, host]));
   const cluster = {
     interval: '2s',

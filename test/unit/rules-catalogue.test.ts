@@ -36,12 +36,20 @@ const OPENSTACK_IDS = [
   'openstack-orphan-queues',
   'openstack-service-connections-high',
 ];
-// The active probe (src/rules/catalogue/probe.ts).
+// The security audit's rules, then the active probe's (src/rules/catalogue/security.ts, probe.ts).
+const SECURITY_IDS = [
+  'authentication-failures',
+  'listener-without-tls',
+  'tls-certificate-expiring',
+  'administrator-user-in-use',
+  'shared-service-user',
+  'unused-user',
+];
 const PROBE_IDS = ['amqp-probe-failed', 'amqp-probe-slow'];
 
 describe('the rule catalogue', () => {
   it('holds exactly the contracted rules, in order', () => {
-    expect(catalogue.map((r) => r.id)).toEqual([...BROKER_IDS, ...OPENSTACK_IDS, ...PROBE_IDS]);
+    expect(catalogue.map((r) => r.id)).toEqual([...BROKER_IDS, ...OPENSTACK_IDS, ...SECURITY_IDS, ...PROBE_IDS]);
   });
 
   it('has the contracted severities', () => {

@@ -85,7 +85,8 @@ function healthyConnections(): ConnectionInfo[] {
   const out: ConnectionInfo[] = [];
   let i = 11;
   const add = (binary: string, service: string, host: string, pid: number, n: number) => {
-    for (let k = 0; k < n; k++) out.push(conn(i++, proc(binary, service, host, pid)));
+    // One user per service, as the guide asks (a shared one is shared-service-user).
+    for (let k = 0; k < n; k++) out.push({ ...conn(i++, proc(binary, service, host, pid)), user: service });
   };
   add('nova-conductor', 'nova', 'ctl-1', 101, 3);
   add('nova-conductor', 'nova', 'ctl-2', 201, 3);
@@ -111,7 +112,7 @@ function healthy(tick = 0, seconds = 0): Snapshot {
     connections,
     consumers: [{ queue: 'conductor', vhost: '/', connection: connections[0]!.name, ackRequired: true, prefetch: 0 }],
     policies: [{ name: 'notification-ttl', vhost: '/', pattern: '^(versioned_)?notifications.*', applyTo: 'queues', priority: 1, definition: { 'message-ttl': 3600000 } }],
-    users: [{ name: 'openstack', tags: [] }, { name: 'monitoring', tags: ['monitoring'] }],
+    users: [...['nova', 'cinder', 'neutron', 'heat', 'ceilometer'].map((name) => ({ name, tags: [] })), { name: 'monitoring', tags: ['monitoring'] }],
     totals: makeTotals({
       queues: queues.length,
       connections: connections.length,
