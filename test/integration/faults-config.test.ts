@@ -12,7 +12,7 @@ import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
-import { addVhost, clusterNameOf, expectFinding, expectFiring, expectNoFinding, mgmt, mgmtChange, FAST_STATS, withFault } from '../support/faults.js';
+import { addVhost, configuredNameOf, expectFinding, expectFiring, expectNoFinding, mgmt, mgmtChange, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
 let cluster: string;
@@ -24,7 +24,7 @@ beforeAll(async () => {
     adminUser: { user: 'warren-admin', password: randomBytes(12).toString('hex') },
     extraConfig: FAST_STATS,
   });
-  cluster = await clusterNameOf(broker);
+  cluster = configuredNameOf(broker);
   await addVhost(broker, 'os');
 });
 
