@@ -236,7 +236,7 @@ export function stepAlerts(
 export function adoptAlertState(state: AlertState, cluster: string, now: number): { state: AlertState; changes: AlertChange[] } {
   const alerts: Record<string, Alert> = {};
   const changes: AlertChange[] = [];
-  for (const [fp, a] of Object.entries(state.alerts)) {
+  for (const [fp, a] of Object.entries(state.alerts ?? {})) {
     if (a.cluster === cluster && a.fingerprint === fp) alerts[fp] = a;
     else if (a.state === 'firing') changes.push({ type: 'resolved', alert: { ...a, state: 'resolved', resolvedAt: now }, at: now });
   }
