@@ -1086,7 +1086,8 @@ function self(): Draft[] {
   const ofWarren = (expr: string) => `${expr} and on (job, instance) warren_build_info`;
   return [
     row('Status'),
-    stat({ title: 'Last poll', description: 'Whether warren\'s last poll of each cluster succeeded (warren_up).', exprs: [[`warren_up{${C}}`, '{{cluster}}']], steps: [[null, RED], [1, GREEN]], mappings: [{ type: 'value', options: { '0': { text: 'FAILED', color: RED, index: 0 }, '1': { text: 'OK', color: GREEN, index: 1 } } }] }),
+    // warren_up is 0 until the first success; warren_starting tells a start still in its grace from a failure.
+    stat({ title: 'Last poll', description: 'Whether warren\'s last poll of each cluster succeeded (warren_up), or warren is still starting on it (warren_starting: no answer yet, within 3 intervals of start).', exprs: [[`warren_up{${C}} + on (job, instance, cluster) 2 * warren_starting{${C}}`, '{{cluster}}']], steps: [[null, RED], [1, GREEN]], mappings: [{ type: 'value', options: { '0': { text: 'FAILED', color: RED, index: 0 }, '1': { text: 'OK', color: GREEN, index: 1 }, '2': { text: 'STARTING', color: AMBER, index: 2 } } }] }),
     stat({ title: 'Stale', description: 'warren serves data older than 3 poll intervals (warren-stale).', exprs: [[`max(warren_stale{${C}})`]], steps: anyIsBad(), mappings: [{ type: 'value', options: { '0': { text: 'fresh', color: GREEN, index: 0 }, '1': { text: 'STALE', color: RED, index: 1 } } }] }),
     stat({ title: 'Data age', description: 'Age of the data warren serves; amber past 2 default intervals, red past 3 (stale).', exprs: [[`max(warren_data_age_seconds{${C}})`]], unit: 's', steps: rising(60, 90) }),
     stat({ title: 'Last success', description: 'When the last poll succeeded.', exprs: [[`max(warren_last_success_timestamp_seconds{${C}}) * 1000`]], unit: 'dateTimeFromNow' }),

@@ -16,8 +16,10 @@ export interface PollSummary {
   readonly lastError: string | null;
   readonly skipped: number;
   readonly errors: number;
-  /** The broker's cluster name once known, else the configured name. */
+  /** The configured cluster name: the `cluster` label, fixed from start. */
   readonly clusterLabel: string;
+  /** The broker's own cluster name (label `rabbitmq_cluster`); absent: the latest Snapshot's. */
+  readonly brokerCluster?: string | null;
 }
 
 export interface ClusterMetricsInput {
@@ -25,6 +27,8 @@ export interface ClusterMetricsInput {
   /** The cluster's rates memo, shared with its rules; without one, rates are computed here. */
   rates?: RatesMemo;
   intervalMs: number;
+  /** When warren started polling the cluster (for warren_starting; see isStarting). */
+  startedAt?: number;
   expectedNodes: number;
   view: OpenStackView | null;
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
@@ -35,7 +39,66 @@ export interface ClusterMetricsInput {
 export interface SelfMetricsInput {
   version: string;
   notifications: ReadonlyArray<{ receiver: string; queued: number; failed: number; dropped: number }>;
-  now: number;
+  /** For renderMetrics only: the scrape-time families (renderFreshness) are judged at this instant. */
+  now?: number;
+}
+
+/**
+ * What the scrape-time families need of one cluster. They change with the clock, not with
+ * a poll, so the daemon renders them on every scrape after the cached exposition: a poll
+ * that hangs then shows its data ageing instead of the age it had when it was rendered.
+ */
+export interface FreshnessInput {
+  readonly cluster: string;
+  /** When the data served was taken (the latest Snapshot's takenAt); null before any success. */
+  readonly takenAt: number | null;
+  readonly intervalMs: number;
+  /** Whether warren is still starting on this cluster (isStarting). */
+  readonly starting: boolean;
+}
+
+/** Data older than this many intervals is stale (warren_stale 1, /healthz 503). */
+export const STALE_AFTER_INTERVALS = 3;
+
+/** Whether data taken at `takenAt` is stale at `now`. */
+export function isStale(takenAt: number | null, intervalMs: number, now: number): boolean {
+  return takenAt === null || now - takenAt > STALE_AFTER_INTERVALS * intervalMs;
+}
+
+/**
+ * Whether warren is still starting on a cluster at `now`: no poll of this run has succeeded
+ * and fewer than STALE_AFTER_INTERVALS intervals have passed since it started polling. A
+ * broker that has not answered yet is not reported unreachable before then (a broker booting
+ * beside warren takes ~10-30 s), neither by the daemon nor by the rule's PromQL form, which
+ * reads warren_starting.
+ */
+export function isStarting(lastSuccessAt: number | null, startedAt: number, intervalMs: number, now: number): boolean {
+  return lastSuccessAt === null && now - startedAt < STALE_AFTER_INTERVALS * intervalMs;
+}
+
+/** The scrape-time families of every cluster at `now`: a few lines, cheap enough for every scrape. */
+export function renderFreshness(clusters: readonly FreshnessInput[], now: number): { text: string; series: number } {
+  const w = new ExpositionWriter();
+  w.family('warren_starting', G, `Whether warren is still starting on the cluster: no poll has succeeded yet and fewer than ${STALE_AFTER_INTERVALS} intervals have passed since it started.`)
+    .family('warren_data_age_seconds', G, 'Age of the data served at the time of the scrape, seconds since the last successful poll took it.')
+    .family('warren_stale', G, `Whether the data served is older than ${STALE_AFTER_INTERVALS} poll intervals at the time of the scrape (last good data kept).`);
+  for (const c of clusters) {
+    const cl = { cluster: c.cluster };
+    w.sample('warren_starting', cl, c.starting ? 1 : 0);
+    if (c.takenAt === null) continue;
+    w.sample('warren_data_age_seconds', cl, Math.max(0, now - c.takenAt) / 1000);
+    w.sample('warren_stale', cl, isStale(c.takenAt, c.intervalMs, now) ? 1 : 0);
+  }
+  return { text: w.toString(), series: w.series };
+}
+
+/** The scrape-time input of one cluster at `now`, from what the render gets of it. */
+export function freshnessOf(c: ClusterMetricsInput, now: number): FreshnessInput {
+  const st = c.status;
+  const takenAt = st.latest?.takenAt ?? null;
+  // Without a start time: starting until the first poll has ended.
+  const starting = c.startedAt !== undefined ? isStarting(takenAt, c.startedAt, c.intervalMs, now) : takenAt === null && st.lastError === null;
+  return { cluster: st.clusterLabel, takenAt, intervalMs: c.intervalMs, starting };
 }
 
 const G = 'gauge' as const;
@@ -112,8 +175,6 @@ function declare(w: ExpositionWriter): void {
     .family('warren_poll_skipped_total', C, 'Poll ticks skipped because the previous poll was still running.')
     .family('warren_poll_errors_total', C, 'Polls that failed.')
     .family('warren_last_success_timestamp_seconds', G, 'When the last poll succeeded, Unix seconds.')
-    .family('warren_data_age_seconds', G, 'Age of the data served, seconds.')
-    .family('warren_stale', G, 'Whether the data served is older than three poll intervals (last good data kept).')
     .family('warren_notifications_queued', G, 'Alert notifications waiting for delivery.')
     .family('warren_notifications_failed_total', C, 'Failed alert delivery attempts.')
     .family('warren_notifications_dropped_total', C, 'Alert notifications dropped because the queue was full.')
@@ -127,9 +188,15 @@ export interface Rendered {
   series: number;
 }
 
-/** Renders every cluster's families plus warren's own metrics into one exposition. */
+/**
+ * Renders every cluster's families plus warren's own metrics into one exposition, with the
+ * scrape-time families judged at `self.now` (default: now) appended as the daemon serves them.
+ */
 export function renderMetrics(clusters: readonly ClusterMetricsInput[], self: SelfMetricsInput): Rendered {
-  return drain(renderSteps(clusters, self));
+  const cached = drain(renderSteps(clusters, self));
+  const now = self.now ?? Date.now();
+  const fresh = renderFreshness(clusters.map((c) => freshnessOf(c, now)), now);
+  return { text: cached.text + fresh.text, series: cached.series };
 }
 
 /**
@@ -142,7 +209,7 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
   const w = new ExpositionWriter();
   declare(w);
   declareSecurity(w);
-  for (const c of clusters) yield* renderCluster(w, c, self.now);
+  for (const c of clusters) yield* renderCluster(w, c);
   for (const n of self.notifications) {
     w.sample('warren_notifications_queued', { receiver: n.receiver }, n.queued);
     w.sample('warren_notifications_failed_total', { receiver: n.receiver }, n.failed);
@@ -150,7 +217,8 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
   }
   w.sample('warren_build_info', { version: self.version }, 1);
   w.sample('warren_render_duration_seconds', {}, (performance.now() - started) / 1000);
-  const series = w.series + 1;
+  // Counted with the scrape-time families appended after this text (their number changes only with a poll).
+  const series = w.series + 1 + clusters.reduce((n, c) => n + (c.status.latest ? 3 : 1), 0);
   w.sample('warren_series', {}, series);
   return { text: w.toString(), series };
 }
@@ -158,13 +226,17 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
 /** Queues rendered between two yields: ~9k series, a few milliseconds. */
 const QUEUES_PER_SLICE = 1000;
 
-function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number): Generator<void, void> {
+function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<void, void> {
   const st = c.status;
   const cluster = st.clusterLabel;
   const cl = { cluster };
   const ok = st.lastError === null && st.latest !== null;
-  // Absent until the first poll has ended: a 0 while it runs would page broker-unreachable on every slow start.
-  if (st.latest !== null || st.lastError !== null) w.sample('rabbitmq_up', cl, ok ? 1 : 0);
+  const brokerCluster = st.brokerCluster ?? st.latest?.cluster ?? '';
+  // The broker's own name is a label beside `cluster`, never the identity: two regions whose
+  // brokers share a name (Kolla's `rabbit@controller-0`) stay apart, and a rename starts no new `cluster`.
+  const bl = brokerCluster ? { cluster, rabbitmq_cluster: brokerCluster } : cl;
+  // Absent until the first poll has ended (warren_starting says so): a slow start is not a broker down.
+  if (st.latest !== null || st.lastError !== null) w.sample('rabbitmq_up', bl, ok ? 1 : 0);
   w.sample('warren_up', cl, ok ? 1 : 0);
   w.sample('warren_poll_skipped_total', cl, st.skipped);
   w.sample('warren_poll_errors_total', cl, st.errors);
@@ -183,13 +255,10 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   const s = st.latest;
   if (!s) return;
   renderSecurity(w, cluster, s);
-  const age = (now - s.takenAt) / 1000;
   w.sample('warren_poll_duration_seconds', cl, s.poll.durationMs / 1000);
   w.sample('warren_poll_requests', cl, s.poll.requests);
   w.sample('warren_poll_bytes', cl, s.poll.bytes);
   w.sample('warren_last_success_timestamp_seconds', cl, Math.floor(s.takenAt / 1000));
-  w.sample('warren_data_age_seconds', cl, Math.max(0, age));
-  w.sample('warren_stale', cl, age * 1000 > 3 * c.intervalMs ? 1 : 0);
 
   const t = s.totals;
   const prev = st.history.length >= 2 ? st.history[st.history.length - 2] : undefined;
@@ -245,7 +314,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
     w.sample('rabbitmq_node_proc_used', nl, n.procUsed);
     w.sample('rabbitmq_node_proc_available', nl, n.procTotal);
     w.sample('rabbitmq_uptime', nl, n.uptimeMs);
-    w.sample('rabbitmq_version_info', { cluster, node: n.name, rabbitmq: n.rabbitmqVersion || s.broker.version, erlang: n.erlangVersion || s.broker.erlang }, 1);
+    w.sample('rabbitmq_version_info', { cluster, rabbitmq_cluster: s.cluster, node: n.name, rabbitmq: n.rabbitmqVersion || s.broker.version, erlang: n.erlangVersion || s.broker.erlang }, 1);
   }
 
   for (const e of s.exchanges) {

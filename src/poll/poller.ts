@@ -19,8 +19,10 @@ export interface PollStatus {
   readonly consecutiveFailures: number;
   readonly skipped: number;
   readonly errors: number;
-  /** The broker's cluster name once known, else the configured name. */
+  /** The configured cluster name: the `cluster` label of every series and alert, fixed from start. */
   readonly clusterLabel: string;
+  /** The broker's own cluster name (`rabbitmq_cluster`) from the last successful poll; null before one. */
+  readonly brokerCluster?: string | null;
 }
 
 type MutableStatus = { -readonly [K in keyof PollStatus]: PollStatus[K] };
@@ -75,6 +77,7 @@ export function startPoller(o: PollerOptions): Poller {
     skipped: 0,
     errors: 0,
     clusterLabel: o.cluster.name,
+    brokerCluster: null,
   };
 
   async function pollOnce(): Promise<void> {
@@ -91,7 +94,7 @@ export function startPoller(o: PollerOptions): Poller {
       status.lastSuccessAt = now();
       status.lastError = null;
       status.consecutiveFailures = 0;
-      status.clusterLabel = r.snapshot.cluster;
+      status.brokerCluster = r.snapshot.cluster || null;
     } catch (err) {
       if (stopped) return;
       const message = (err as Error).message.split('\n')[0] ?? String(err);

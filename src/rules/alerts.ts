@@ -70,6 +70,12 @@ export interface StepOptions {
    * alerts of other rules are left as they are instead of counting as absent.
    */
   onlyRules?: readonly string[];
+  /**
+   * Labels that describe the cluster without identifying the alert (the broker's own
+   * cluster name, `rabbitmq_cluster`). Set when an alert is raised and kept for its life,
+   * so a broker renamed while it fires does not change the label set Alertmanager knows it by.
+   */
+  clusterLabels?: Readonly<Record<string, string>>;
 }
 
 export function emptyAlertState(): AlertState {
@@ -122,6 +128,16 @@ export function stepAlerts(
   const resolveAfterMs = Math.max(0, options.resolveAfterMs ?? 60_000);
   const only = options.onlyRules ? new Set(options.onlyRules) : null;
   const forMs = new Map(rules.map((r) => [r.id, r.forSeconds * 1000]));
+  const extra = options.clusterLabels ?? {};
+  // The cluster labels an alert was raised with win over the current ones (see StepOptions).
+  const labelsOf = (f: Finding, prev?: Alert) => {
+    const kept: Record<string, string> = {};
+    for (const k of Object.keys(extra)) {
+      const v = prev?.labels[k] ?? extra[k];
+      if (v) kept[k] = v;
+    }
+    return { ...kept, ...alertLabels(cluster, f) };
+  };
   const alerts: Record<string, Alert> = { ...state.alerts };
   const changes: AlertChange[] = [];
   const seen = new Set<string>();
@@ -141,7 +157,7 @@ export function stepAlerts(
         rule: f.rule,
         subject: f.subject,
         severity: f.severity,
-        labels: alertLabels(cluster, f),
+        labels: labelsOf(f),
         state: 'pending',
         activeAt: now,
         firingAt: null,
@@ -160,7 +176,7 @@ export function stepAlerts(
     }
 
     if (prev.state === 'pending') {
-      const a: Alert = { ...prev, ...content, severity: f.severity, labels: alertLabels(cluster, f) };
+      const a: Alert = { ...prev, ...content, severity: f.severity, labels: labelsOf(f, prev) };
       if (now - a.activeAt >= waitMs) {
         a.state = 'firing';
         a.firingAt = now;
@@ -174,13 +190,13 @@ export function stepAlerts(
     const a: Alert = { ...prev, ...content };
     const diff = SEVERITY_RANK[f.severity] - SEVERITY_RANK[prev.severity];
     if (diff < 0) {
-      Object.assign(a, { severity: f.severity, labels: alertLabels(cluster, f), lowerSeen: 0, lowerSince: null });
+      Object.assign(a, { severity: f.severity, labels: labelsOf(f, prev), lowerSeen: 0, lowerSince: null });
       changes.push({ type: 'severity', alert: a, previousSeverity: prev.severity, at: now });
     } else if (diff > 0) {
       a.lowerSeen = prev.lowerSeen + 1;
       a.lowerSince = prev.lowerSince ?? now;
       if (a.lowerSeen >= resolveAfter && now - a.lowerSince >= resolveAfterMs) {
-        Object.assign(a, { severity: f.severity, labels: alertLabels(cluster, f), lowerSeen: 0, lowerSince: null });
+        Object.assign(a, { severity: f.severity, labels: labelsOf(f, prev), lowerSeen: 0, lowerSince: null });
         changes.push({ type: 'severity', alert: a, previousSeverity: prev.severity, at: now });
       }
     } else {
@@ -208,6 +224,24 @@ export function stepAlerts(
   }
   resolved.sort((x, y) => (x.alert.fingerprint < y.alert.fingerprint ? -1 : 1));
   return { state: { alerts }, changes: [...changes, ...resolved] };
+}
+
+/**
+ * A saved alert state made to fit `cluster`, the configured name it is now keyed by.
+ * Alerts saved under another cluster label (an older warren keyed them by the broker's
+ * cluster name once it was known) would never be judged again and so never resolve: they
+ * are resolved now, with the labels they were sent with, and raised again under the
+ * configured name if their condition still holds.
+ */
+export function adoptAlertState(state: AlertState, cluster: string, now: number): { state: AlertState; changes: AlertChange[] } {
+  const alerts: Record<string, Alert> = {};
+  const changes: AlertChange[] = [];
+  for (const [fp, a] of Object.entries(state.alerts ?? {})) {
+    if (a.cluster === cluster && a.fingerprint === fp) alerts[fp] = a;
+    else if (a.state === 'firing') changes.push({ type: 'resolved', alert: { ...a, state: 'resolved', resolvedAt: now }, at: now });
+  }
+  changes.sort((x, y) => (x.alert.fingerprint < y.alert.fingerprint ? -1 : 1));
+  return { state: { alerts }, changes };
 }
 
 /** Firing alerts (with `includePending`, pending ones too), worst first. */

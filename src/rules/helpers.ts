@@ -108,7 +108,8 @@ function complete<K extends string>(defaults: Record<K, number>, t: Thresholds):
 // ---- subjects and scopes ----------------------------------------------------------
 
 export function clusterSubject(s: Snapshot): Subject {
-  return { kind: 'cluster', name: s.cluster || s.target };
+  // The configured name, like the alert's cluster: renaming the broker changes no alert identity.
+  return { kind: 'cluster', name: s.target || s.cluster };
 }
 
 export function nodeSubject(n: NodeInfo): Subject {

@@ -15,6 +15,7 @@ export { catalogue, ruleById, unreachableFinding, UNREACHABLE_RULE_ID } from './
 export { evaluateAll, evaluateRules, evaluationSteps, type Evaluation, type RuleError } from './evaluate.js';
 export {
   activeAlerts,
+  adoptAlertState,
   alertFingerprint,
   alertLabels,
   emptyAlertState,

@@ -149,6 +149,7 @@ export const WARREN_METRIC_NAMES: readonly string[] = [
   'warren_probe_duration_seconds',
   // warren itself
   'warren_up',
+  'warren_starting',
   'warren_poll_duration_seconds',
   'warren_poll_requests',
   'warren_poll_bytes',

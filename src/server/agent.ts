@@ -3,13 +3,25 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
-import { deflateHead, deflateSteps, gzipWithTail, renderSteps, type ClusterMetricsInput, type DeflatedHead } from '../metrics/index.js';
+import {
+  deflateHead,
+  deflateSteps,
+  gzipWithTail,
+  isStale,
+  isStarting,
+  renderFreshness,
+  renderSteps,
+  type ClusterMetricsInput,
+  type DeflatedHead,
+  type FreshnessInput,
+} from '../metrics/index.js';
 import { createNotifiers, readStateFile, stateWriter, type Notifiers, type NotifiersJSON } from '../notify/index.js';
 import { buildTopicTable } from '../openstack/index.js';
 import { startPoller, type Poller, type PollStatus } from '../poll/index.js';
 import { buildReport, REPORT_FORMATS, renderReport, type ClusterInput, type ReportFormat } from '../report/index.js';
 import {
   activeAlerts,
+  adoptAlertState,
   catalogue,
   emptyAlertState,
   emptyLearned,
@@ -20,6 +32,7 @@ import {
   unreachableFinding,
   UNREACHABLE_RULE_ID,
   type Alert,
+  type AlertChange,
   type AlertState,
   type Finding,
   type LearnedState,
@@ -38,6 +51,8 @@ export interface ClusterRuntime {
   cfg: ClusterConfig;
   http: HttpClient;
   poller: Poller;
+  /** When this run started polling the cluster (the start grace of broker-unreachable, see isStarting). */
+  startedAt: number;
   lookup: ThresholdLookup;
   view: OpenStackView | null;
   learned: LearnedState;
@@ -103,6 +118,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         status,
         rates: c.poller.rates,
         intervalMs: c.cfg.interval,
+        startedAt: c.startedAt,
         expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,
         view: c.view,
         alerts: activeAlerts(c.alerts),
@@ -136,6 +152,9 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       // No answer: judge broker-unreachable alone; the other alerts stay as they were.
       rt.findings = [unreachableFinding(rt.cfg.name, rt.cfg.url, status.lastError, [rt.cfg.password])];
       onlyRules = [UNREACHABLE_RULE_ID];
+      // A broker that has not answered since warren started gets the start grace before it is
+      // called unreachable (warren_starting says so; the rule's PromQL form waits for it too).
+      if (isStarting(status.lastSuccessAt, rt.startedAt, rt.cfg.interval, now)) return;
     } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
@@ -153,12 +172,17 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     } else {
       return;
     }
-    const step = stepAlerts(rt.alerts, rt.findings, now, status.clusterLabel, catalogue, onlyRules ? { onlyRules } : {});
+    // Keyed by the configured name, never the broker's (which is unknown before the first
+    // answer and changes on a rename): an alert raised under one is resolved under the same.
+    const clusterLabels = { rabbitmq_cluster: status.brokerCluster ?? '' };
+    const step = stepAlerts(rt.alerts, rt.findings, now, rt.cfg.name, catalogue, onlyRules ? { onlyRules, clusterLabels } : { clusterLabels });
     rt.alerts = step.state;
     notifiers.deliver(step.changes, activeAlerts(rt.alerts));
     schedules.record(step.changes);
   };
 
+  // Alerts saved under a key this run no longer uses are resolved (adoptAlertState), once every receiver is set up.
+  const adopted: AlertChange[] = [];
   for (const cfg of config.clusters) {
     // Before the poller starts: a bad queue pattern in the rules config throws a ConfigError.
     const lookup = thresholdLookup(cfg.rules, catalogue);
@@ -194,25 +218,32 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       cfg,
       http,
       poller,
+      startedAt: Date.now(),
       lookup,
       view: null,
       learned: saved?.learned[cfg.name] ?? emptyLearned(),
-      alerts: saved?.alerts[cfg.name] ?? emptyAlertState(),
+      alerts: emptyAlertState(),
       findings: [],
       probe: startClusterProbe(cfg, http, log),
     };
+    const restored = adoptAlertState(saved?.alerts[cfg.name] ?? emptyAlertState(), cfg.name, Date.now());
+    rt.alerts = restored.state;
+    adopted.push(...restored.changes);
     clusters.push(rt);
   }
+  if (adopted.length > 0) notifiers.deliver(adopted, clusters.flatMap((c) => activeAlerts(c.alerts)));
   afterPolls = afterPolls.then(rerender);
   await afterPolls;
 
   const allAlerts = () => clusters.flatMap((c) => activeAlerts(c.alerts));
+  // The families that change with the clock, rendered per scrape after the cached exposition.
+  const freshness = (now: number) => Buffer.from(renderFreshness(clusters.map((c) => freshnessInput(c, now)), now).text);
   const server: HttpServer = await startHttpServer(
     config.listen,
     {
       metrics: async (acceptsGzip) => {
         const { plain, gzip } = exposition;
-        const own = Buffer.from(await processRegistry.metrics());
+        const own = Buffer.concat([freshness(Date.now()), Buffer.from(await processRegistry.metrics())]);
         return acceptsGzip ? { body: gzipWithTail(gzip, own), gzip: true } : { body: [plain, own], gzip: false };
       },
       metricsVersion: () => exposition,
@@ -238,7 +269,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     url: server.url,
     clusters,
     notifiers,
-    metricsText: () => exposition.plain.toString('utf8'),
+    metricsText: () => exposition.plain.toString('utf8') + freshness(Date.now()).toString('utf8'),
     alerts: allAlerts,
     waitForPolls: (n = 1) => new Promise<void>((resolve) => pollWaiters.push({ remaining: new Map(clusters.map((c) => [c, n])), resolve })),
     stop: async () => {
@@ -289,15 +320,26 @@ async function readSavedState(file: string, log: Logger): Promise<SavedState | n
   return state;
 }
 
-/** 200 when every cluster's last poll succeeded or the last success is younger than three intervals. */
+function freshnessInput(c: ClusterRuntime, now: number): FreshnessInput {
+  const s = c.poller.status();
+  return { cluster: c.cfg.name, takenAt: s.latest?.takenAt ?? null, intervalMs: c.cfg.interval, starting: isStarting(s.lastSuccessAt, c.startedAt, c.cfg.interval, now) };
+}
+
+/**
+ * 200 when every cluster's data is fresh: taken by a poll that succeeded less than three
+ * intervals ago (isStale), judged now, so a poll that hangs turns it 503 while it hangs.
+ */
 export function health(clusters: readonly ClusterRuntime[], now = Date.now()): { ok: boolean; body: unknown } {
   const targets = clusters.map((c) => {
     const s = c.poller.status();
-    const fresh = s.lastSuccessAt !== null && (s.lastError === null || now - s.lastSuccessAt < 3 * c.cfg.interval);
+    const takenAt = s.latest?.takenAt ?? null;
+    const fresh = !isStale(takenAt, c.cfg.interval, now);
     return {
       cluster: c.cfg.name,
       ok: fresh,
       lastSuccess: s.lastSuccessAt ? new Date(s.lastSuccessAt).toISOString() : null,
+      ...(takenAt !== null ? { dataAgeSeconds: Math.max(0, now - takenAt) / 1000 } : {}),
+      ...(!fresh && takenAt !== null && s.lastError === null ? { reason: `no poll has succeeded for ${Math.round((now - takenAt) / 1000)} s; the current one is still running` } : {}),
       ...(s.lastError ? { reason: s.lastError } : {}),
       ...(s.lastSuccessAt === null && s.lastError === null ? { reason: 'no poll has completed yet' } : {}),
     };

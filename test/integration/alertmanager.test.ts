@@ -12,7 +12,7 @@ import type { Agent } from '../../src/server/agent.js';
 import { startAlertmanager, type Alertmanager } from '../harness/alertmanager.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, metric, scrape, startTestAgent } from '../support/agent.js';
-import { clusterNameOf, expectFinding, expectNoFinding, FAST_STATS, withFault } from '../support/faults.js';
+import { clusterNameOf, configuredNameOf, expectFinding, expectNoFinding, FAST_STATS, withFault } from '../support/faults.js';
 
 interface WebhookAlert {
   status: 'firing' | 'resolved';
@@ -30,6 +30,7 @@ let broker: Broker;
 let am: Alertmanager;
 let agent: Agent;
 let cluster: string;
+let brokerCluster: string;
 let hook: Server;
 const notifications: WebhookMessage[] = [];
 
@@ -72,7 +73,8 @@ receivers:
 `,
     }),
   ]);
-  cluster = await clusterNameOf(broker);
+  cluster = configuredNameOf(broker);
+  brokerCluster = await clusterNameOf(broker);
   agent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s' }, { alertmanagerUrls: [am.url] }));
 });
 
@@ -89,7 +91,7 @@ describe('alerts delivered to a real Alertmanager', () => {
   it('a memory alarm shows active with its labels and annotations, is routed, then resolves after the fault is removed', async () => {
     const node = { kind: 'node' as const, name: broker.nodeName };
     const rule = ruleById('memory-alarm')!;
-    const expectedLabels = { alertname: 'memory-alarm', severity: 'critical', cluster, node: broker.nodeName };
+    const expectedLabels = { alertname: 'memory-alarm', severity: 'critical', cluster, rabbitmq_cluster: brokerCluster, node: broker.nodeName };
 
     await withFault(
       () => broker.ctl('set_vm_memory_high_watermark', '0.0001'),

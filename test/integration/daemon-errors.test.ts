@@ -50,10 +50,13 @@ describe('daemon under bad input', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('connection refused');
     expect(errors[0]).toContain('rabbitmq_management');
-    // The broker-unreachable alert fired once, too (it has no `for`), and is active.
-    expect(alertLines(d.output()).filter((l) => l.includes('broker-unreachable'))).toHaveLength(1);
-    const alerts = (await (await fetch(`${d.url}/alerts`)).json()) as Array<{ rule: string; state: string }>;
-    expect(alerts.map((a) => [a.rule, a.state])).toEqual([['broker-unreachable', 'firing']]);
+    // The broker-unreachable alert fired once, too (it has no `for`; a broker never reached
+    // waits out the start grace of three intervals first), and is active.
+    await eventually(async () => {
+      expect(alertLines(d.output()).filter((l) => l.includes('broker-unreachable'))).toHaveLength(1);
+      const alerts = (await (await fetch(`${d.url}/alerts`)).json()) as Array<{ rule: string; state: string }>;
+      expect(alerts.map((a) => [a.rule, a.state])).toEqual([['broker-unreachable', 'firing']]);
+    }, 30_000, 200);
   });
 
   it('says which credentials were refused and never prints the password', async () => {

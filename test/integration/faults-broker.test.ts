@@ -10,7 +10,7 @@ import type { Finding } from '../../src/rules/types.js';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, startTestAgent } from '../support/agent.js';
-import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, FAST_STATS, withFault } from '../support/faults.js';
+import { addVhost, amqpClients, configuredNameOf, expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
 let agent: Agent;
@@ -24,7 +24,7 @@ beforeAll(async () => {
   broker = await startBroker({ name: 'faults-broker', extraConfig: FAST_STATS });
   clients = amqpClients(broker);
   await addVhost(broker, 'nova');
-  cluster = await clusterNameOf(broker);
+  cluster = configuredNameOf(broker);
   agent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s' }));
 });
 

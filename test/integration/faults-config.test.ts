@@ -13,7 +13,7 @@ import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
 import { serviceAmqpUrl } from '../support/service-user.js';
-import { addVhost, clusterNameOf, expectFinding, expectFiring, expectNoFinding, mgmt, mgmtChange, FAST_STATS, withFault } from '../support/faults.js';
+import { addVhost, configuredNameOf, expectFinding, expectFiring, expectNoFinding, mgmt, mgmtChange, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
 let cluster: string;
@@ -25,7 +25,7 @@ beforeAll(async () => {
     adminUser: { user: 'warren-admin', password: randomBytes(12).toString('hex') },
     extraConfig: FAST_STATS,
   });
-  cluster = await clusterNameOf(broker);
+  cluster = configuredNameOf(broker);
   await addVhost(broker, 'os');
 });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { configFor, eventually, startTestAgent } from '../support/agent.js';
-import { addVhost, amqpClients, clusterNameOf, connectionNamed, expectFinding, expectNoFinding, findingsFor, sleep, FAST_STATS, withFault } from '../support/faults.js';
+import { addVhost, amqpClients, configuredNameOf, connectionNamed, expectFinding, expectNoFinding, findingsFor, sleep, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
 let agent: Agent;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   broker = await startBroker({ name: 'faults-conns', extraConfig: FAST_STATS });
   clients = amqpClients(broker);
   await addVhost(broker, 'os');
-  cluster = await clusterNameOf(broker);
+  cluster = configuredNameOf(broker);
   agent = await startTestAgent(
     configFor(broker, {
       interval: '1s',

@@ -15,7 +15,7 @@ import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { waitFor } from '../harness/util.js';
 import { configFor, startTestAgent } from '../support/agent.js';
-import { addVhost, amqpClients, clusterNameOf, expectFinding, expectFiring, expectNoFinding, FAST_STATS, withFault } from '../support/faults.js';
+import { addVhost, amqpClients, configuredNameOf, expectFinding, expectFiring, expectNoFinding, FAST_STATS, withFault } from '../support/faults.js';
 
 const VHOST = 'os';
 let broker: Broker;
@@ -37,7 +37,7 @@ beforeAll(async () => {
   broker = await startBroker({ name: 'faults-queues', extraConfig: FAST_STATS });
   clients = amqpClients(broker);
   await addVhost(broker, VHOST);
-  cluster = await clusterNameOf(broker);
+  cluster = configuredNameOf(broker);
   ch = await (await clients.connect('warren-test:1:producer', VHOST)).createChannel();
   agent = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', rules }));
 });

@@ -52,7 +52,15 @@ export function mgmt<T = any>(broker: Broker, path: string): Promise<T> {
   return getJson<T>(broker.mgmtUrl + path, { auth: { user: broker.user, password: broker.password }, timeoutMs: 10_000 });
 }
 
-/** The broker's cluster name, as RabbitMQ itself reports it (the `cluster` label and cluster subjects). */
+/**
+ * The `cluster` label of series and alerts and the name of cluster subjects: the configured
+ * name, which configFor leaves to the config's default, the URL's host.
+ */
+export function configuredNameOf(broker: Broker): string {
+  return new URL(broker.mgmtUrl).host;
+}
+
+/** The broker's cluster name, as RabbitMQ itself reports it (the `rabbitmq_cluster` label). */
 export async function clusterNameOf(broker: Broker): Promise<string> {
   return (await mgmt<{ name: string }>(broker, '/api/cluster-name')).name;
 }

@@ -40,7 +40,8 @@ describe('node-down', () => {
     const s = makeSnapshot({ nodes: three().slice(0, 2) });
     const f = run('node-down', ctxOf(s, { expectedNodes: 3 }));
     expect(f).toHaveLength(1);
-    expect(f[0]!.subject).toEqual({ kind: 'cluster', name: 'rabbit@test' });
+    // The configured name (the Snapshot's target), not the broker's rabbit@test: a rename changes no alert identity.
+    expect(f[0]!.subject).toEqual({ kind: 'cluster', name: 'test' });
     expect(f[0]!.evidence).toMatchObject({ nodes: 2, expected: 3, expectedFrom: 'config' });
   });
 

@@ -535,9 +535,12 @@ export const brokerUnreachable = defineRule({
   remedy: UNREACHABLE_REMEDY,
   defaults: {},
   // There is no Snapshot when the poll fails: the caller builds this one with unreachableFinding().
+  // No `for`: an outage pages at once. A broker that has not answered since warren started is
+  // not judged until the start grace ends (isStarting in src/metrics/render.ts, exported as
+  // warren_starting), so a broker booting beside warren does not page; the form reads the same.
   promql: () => [
     {
-      expr: 'rabbitmq_up == 0',
+      expr: 'rabbitmq_up == 0 unless on(cluster) warren_starting == 1',
       summary: 'warren cannot reach the management API of cluster {{ $labels.cluster }}',
       labels: { subject_kind: 'cluster' },
     },
