@@ -3,6 +3,7 @@
 import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';
 import * as openstack from './catalogue/openstack.js';
+import * as queueLatency from './catalogue/queue-latency.js';
 import * as queues from './catalogue/queues.js';
 import type { Rule } from './types.js';
 
@@ -34,6 +35,9 @@ export const catalogue: readonly Rule[] = Object.freeze([
   broker.quorumEvenNodeCount,
   broker.guestUserEnabled,
   broker.brokerUnreachable,
+  // Second round: how long messages wait
+  queueLatency.queueMessageAge,
+  queueLatency.queueDrainTime,
   // OpenStack
   openstack.hostQueueUnconsumed,
   openstack.rpcBacklog,

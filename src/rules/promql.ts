@@ -81,6 +81,7 @@ export const WARREN_METRIC_NAMES: readonly string[] = [
   'rabbitmq_queue_messages_acked_total',
   'rabbitmq_queue_messages_publish_rate',
   'rabbitmq_queue_messages_deliver_rate',
+  'rabbitmq_queue_head_message_timestamp',
   // per node
   'rabbitmq_running',
   'rabbitmq_node_mem_used',
@@ -223,7 +224,7 @@ const ALERT_GROUPS: ReadonlyArray<{ name: string; rules: readonly string[] }> = 
       'node-restarted',
     ],
   },
-  { name: 'warren-queues', rules: ['queue-backlog', 'queue-growing', 'queue-no-consumer', 'unacked-high', 'unroutable-messages'] },
+  { name: 'warren-queues', rules: ['queue-backlog', 'queue-growing', 'queue-message-age', 'queue-drain-time', 'queue-no-consumer', 'unacked-high', 'unroutable-messages'] },
   {
     name: 'warren-connections',
     rules: ['connections-blocked', 'connection-count-high', 'connection-leak', 'connection-churn', 'channels-per-connection-high'],

@@ -27,6 +27,8 @@ const BROKER_IDS = [
   'quorum-even-node-count',
   'guest-user-enabled',
   'broker-unreachable',
+  'queue-message-age',
+  'queue-drain-time',
 ];
 const OPENSTACK_IDS = [
   'openstack-host-queue-unconsumed',
@@ -56,6 +58,8 @@ describe('the rule catalogue', () => {
     expect(r('file-descriptors-high').defaults).toEqual({ ratio: 0.8 });
     expect(r('disk-low').defaults).toMatchObject({ factor: 2, horizonHours: 24 });
     expect(r('unacked-high').defaults).toEqual({ unacked: 1000 });
+    expect(r('queue-message-age').defaults).toEqual({ minutes: 15 });
+    expect(r('queue-drain-time').defaults).toMatchObject({ minutes: 30 });
     expect(r('connection-count-high').defaults).toMatchObject({ baselineFactor: 2 });
     expect(r('connection-leak').defaults).toMatchObject({ windowSeconds: 1800 });
     expect(r('connection-churn').defaults).toMatchObject({ ratio: 0.1, minConnections: 100 });
