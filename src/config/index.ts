@@ -84,6 +84,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     alertmanagerUrls: flags.alertmanagerUrl?.length ? flags.alertmanagerUrl : (f.alertmanagerUrls ?? []),
     webhookUrls: flags.webhookUrl?.length ? flags.webhookUrl : (f.webhookUrls ?? []),
     stateFile: flags.stateFile ?? f.stateFile ?? null,
+    runbookBaseUrl: f.runbookBaseUrl ?? null,
     openstack: f.openstack ?? openstackSchema.parse({}),
     web: webConfig(f.web, where),
   };

@@ -27,6 +27,7 @@ export { renderHtml, type HtmlOptions } from './html.js';
 export { renderJson } from './json.js';
 export { renderCheck, unknownRuleIds, assertKnownRuleIds, type CheckOptions, type CheckResult } from './check.js';
 export { renderRulesCatalogue, type CatalogueEntry } from './rules.js';
+export { renderRulesPage } from './rules-html.js';
 
 export type ReportFormat = 'text' | 'markdown' | 'json' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'markdown', 'json', 'html'];
