@@ -14,6 +14,7 @@ import { catalogue } from '../../src/rules/index.js';
 import type { Agent } from '../../src/server/agent.js';
 import { freePort } from '../harness/util.js';
 import { eventually, startTestAgent } from '../support/agent.js';
+import { runCli } from '../support/cli.js';
 
 interface Received {
   labels: Record<string, string>;
@@ -101,5 +102,18 @@ describe('runbooks', () => {
     const alert = await deliveredFor('runbook-configured');
     expect(alert.annotations.runbook_url).toBe('https://wiki.example.org/ops/warren#rule-broker-unreachable');
     expect(alert.annotations.summary).toBeTruthy();
+  });
+
+  it("`warren rules --format prometheus --config F` writes F's runbookBaseUrl into the rule file; without --config the placeholder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-runbooks-cli-'));
+    const file = join(dir, 'warren.yml');
+    writeFileSync(file, stringify({ runbookBaseUrl: 'http://warren.example.org:9419/rules', clusters: [{ url: 'http://127.0.0.1:15672', password: 'x' }] }));
+    const withBase = await runCli(['rules', '--format', 'prometheus', '--config', file]);
+    expect(withBase.code, withBase.stderr).toBe(0);
+    const urls = [...withBase.stdout.matchAll(/runbook_url: (\S+)/g)].map((m) => m[1]!);
+    expect(urls.length).toBeGreaterThan(30);
+    for (const u of urls) expect(u).toMatch(/^http:\/\/warren\.example\.org:9419\/rules#rule-[a-z-]+$/);
+    const plain = await runCli(['rules', '--format', 'prometheus']);
+    expect(plain.stdout).toContain('runbook_url: http://warren:9419/rules#rule-memory-alarm');
   });
 });
