@@ -818,6 +818,12 @@ function queues(): Draft[] {
       exprs: [[`topk($topn, max by (vhost, queue) (rabbitmq_queue_messages_publish_rate{${CVQ}} - rabbitmq_queue_messages_deliver_rate{${CVQ}}))`, '{{vhost}} {{queue}}']],
       unit: 'mps',
     }, { w: 12, h: 8 }),
+    timeseries({
+      title: 'Head message age: the $topn oldest',
+      description: 'Age of the oldest message of each queue, from its timestamp property (queue-message-age at 15 min). Only queues whose publishers set the property appear: oslo.messaging sets none, see the drain time rule (queue-drain-time) there.',
+      exprs: [[`topk($topn, time() - max by (vhost, queue) (rabbitmq_queue_head_message_timestamp{${CVQ}}))`, '{{vhost}} {{queue}}']],
+      unit: 's',
+    }, { w: 24, h: 8 }),
   ];
 }
 

@@ -36,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
       return runCheck(loadChecked(args.flags), { rules: args.rules, sampleSeconds: args.sampleGiven ? args.sampleSeconds : 2 });
     case 'rules': {
       const format = args.format ?? 'text';
-      if (format === 'prometheus') process.stdout.write(renderPrometheusRules());
+      // With --config, runbook_url points at the file's runbookBaseUrl (the shipped file cannot know it).
+      const base = format === 'prometheus' && args.flags.config ? loadConfig(args.flags).runbookBaseUrl : null;
+      if (format === 'prometheus') process.stdout.write(base ? renderPrometheusRules(base) : renderPrometheusRules());
       else if (format === 'text' || format === 'json') process.stdout.write(renderRulesCatalogue(catalogue, format) + '\n');
       else throw new UsageError(`--format: got "${format}", expected text, json or prometheus`);
       return 0;

@@ -112,6 +112,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     alertmanagerUrls: f.alertmanagerUrls ?? [],
     webhookUrls: f.webhookUrls ?? [],
     stateFile: f.stateFile ?? null,
+    runbookBaseUrl: f.runbookBaseUrl ?? null,
     openstack: f.openstack ?? openstackSchema.parse({}),
     web: webConfig(f.web, where),
     schedules: f.schedules ?? [],

@@ -172,6 +172,8 @@ export const fileSchema = z
     alertmanagerUrls: z.array(httpUrl).optional(),
     webhookUrls: z.array(httpUrl).optional(),
     stateFile: z.string().optional(),
+    /** Where alerts' runbook_url points (`<base>#rule-<id>`); default: this daemon's GET /rules. */
+    runbookBaseUrl: httpUrl.optional(),
     /** Defaults applied to every cluster below, overridable per cluster. */
     defaults: clusterSchema.partial().optional(),
     clusters: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
@@ -205,6 +207,8 @@ export interface WarrenConfig {
   alertmanagerUrls: string[];
   webhookUrls: string[];
   stateFile: string | null;
+  /** Base of every alert's runbook_url (`<base>#rule-<id>`); null: the daemon's own GET /rules. */
+  runbookBaseUrl: string | null;
   openstack: OpenStackConfig;
   /** Absent or null: plain HTTP, no authentication. */
   web?: WebConfig | null;

@@ -1,7 +1,7 @@
 // Pure: Snapshots (and what rules and the poller know) in, exposition text out.
 // Names follow kbudde's rabbitmq_exporter where the meaning is the same.
 import type { Severity, Subject } from '../rules/index.js';
-import { queueKey, queueRates, totalRates, type OpenStackView, type RatesMemo, type Snapshot } from '../snapshot/index.js';
+import { queueKey, queueRates, totalRates, type OpenStackView, type QueueInfo, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
 import type { ProbeResult } from '../sources/index.js';
 import { ExpositionWriter } from './exposition.js';
@@ -158,6 +158,7 @@ function declare(w: ExpositionWriter): void {
     .family('rabbitmq_queue_messages_acked_total', C, q + 'messages acknowledged.')
     .family('rabbitmq_queue_messages_publish_rate', G, q + 'messages published per second, computed by warren.')
     .family('rabbitmq_queue_messages_deliver_rate', G, q + 'messages delivered per second, computed by warren.')
+    .family('rabbitmq_queue_head_message_timestamp', G, q + 'timestamp property of the head message, seconds since the epoch (absent when it has none).')
     .family('rabbitmq_openstack_queues', G, 'Queues per OpenStack service and kind.')
     .family('rabbitmq_openstack_messages', G, 'Messages per OpenStack service and queue kind.')
     .family('rabbitmq_openstack_consumers', G, 'Consumers per OpenStack service and queue kind.')
@@ -344,6 +345,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
     const r = qr.get(queueKey(q));
     w.sample('rabbitmq_queue_messages_publish_rate', ql, r?.publish);
     w.sample('rabbitmq_queue_messages_deliver_rate', ql, r?.deliver);
+    w.sample('rabbitmq_queue_head_message_timestamp', ql, headMessageTimestamp(q));
   }
 
   const v = c.view;
@@ -367,4 +369,9 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
   // Heat's heat-engine-listener.<uuid> / engine_worker.<uuid>, left behind by every engine restart.
   w.sample('rabbitmq_openstack_orphan_queues', { cluster, kind: 'per_process' }, v.orphans.perProcess);
   w.sample('rabbitmq_openstack_orphan_queues_without_expiry', cl, v.orphans.withoutExpiry);
+}
+
+/** kbudde's `rabbitmq_queue_head_message_timestamp`, in seconds; unknown (no timestamp property) is no series, never 0. */
+function headMessageTimestamp(q: QueueInfo): number | undefined {
+  return q.headMessageAt === null ? undefined : q.headMessageAt / 1000;
 }

@@ -1,6 +1,6 @@
 // Delivery to Alertmanager's v2 API: `POST {url}/api/v2/alerts` with an array of
 //   { labels: { alertname, severity, cluster, queue|node|vhost|..., service?, host? },
-//     annotations: { summary, remedy }, startsAt, endsAt?, generatorURL? }
+//     annotations: { summary, remedy, runbook_url? }, startsAt, endsAt?, generatorURL? }
 //
 // Firing alerts carry endsAt = send time + validFor and are re-sent every resend
 // interval while they fire (as Prometheus does), so Alertmanager keeps them active while
@@ -35,10 +35,15 @@ export interface AlertmanagerItem {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The queue item for an alert as it stands (resolved when `resolvedAt` is given). */
-export function alertmanagerItem(alert: Alert, opts: { resolvedAt?: number; labels?: Record<string, string>; generatorURL?: string } = {}): AlertmanagerItem {
+export function alertmanagerItem(
+  alert: Alert,
+  opts: { resolvedAt?: number; labels?: Record<string, string>; generatorURL?: string; runbookUrl?: RunbookUrl } = {},
+): AlertmanagerItem {
+  const annotations: Record<string, string> = { summary: alert.summary, remedy: alert.remedy };
+  if (opts.runbookUrl) annotations.runbook_url = opts.runbookUrl(alert.rule);
   const item: AlertmanagerItem = {
     labels: opts.labels ?? alert.labels,
-    annotations: { summary: alert.summary, remedy: alert.remedy },
+    annotations,
     startsAt: iso(alert.firingAt ?? alert.activeAt),
     endsAt: opts.resolvedAt !== undefined ? iso(opts.resolvedAt) : null,
   };
@@ -46,10 +51,13 @@ export function alertmanagerItem(alert: Alert, opts: { resolvedAt?: number; labe
   return item;
 }
 
+/** A rule's runbook URL (the daemon's GET /rules anchor, or the configured runbookBaseUrl's). */
+export type RunbookUrl = (rule: string) => string;
+
 /** Queue items for one change; a severity change resolves the old label set and fires the new one. */
-export function alertmanagerItemsForChange(change: AlertChange, generatorURL?: string): AlertmanagerItem[] {
+export function alertmanagerItemsForChange(change: AlertChange, generatorURL?: string, runbookUrl?: RunbookUrl): AlertmanagerItem[] {
   const a = change.alert;
-  const g = generatorURL ? { generatorURL } : {};
+  const g = { ...(generatorURL ? { generatorURL } : {}), ...(runbookUrl ? { runbookUrl } : {}) };
   switch (change.type) {
     case 'firing':
       return [alertmanagerItem(a, g)];
@@ -102,6 +110,7 @@ export interface AlertmanagerNotifierOptions {
    */
   validForMs?: number;
   generatorURL?: string;
+  runbookUrl?: RunbookUrl;
   queue?: Partial<Pick<DeliveryQueueOptions<AlertmanagerItem>, 'maxSize' | 'batchSize' | 'baseDelayMs' | 'maxDelayMs' | 'random' | 'onDrop' | 'onError'>>;
   /** Injectable for tests; defaults to an HTTP POST. */
   post?: (url: string, body: AlertmanagerAlert[]) => Promise<void>;
@@ -138,13 +147,14 @@ export function createAlertmanagerNotifier(o: AlertmanagerNotifierOptions): Aler
     receiver,
     queue,
     notify(changes) {
-      for (const c of changes) for (const item of alertmanagerItemsForChange(c, o.generatorURL)) enqueue(item);
+      for (const c of changes) for (const item of alertmanagerItemsForChange(c, o.generatorURL, o.runbookUrl)) enqueue(item);
     },
     resend(active) {
       const now = clock.now();
       if (now - lastResendAt < resendIntervalMs) return false;
       lastResendAt = now;
-      for (const a of active) if (a.state === 'firing') enqueue(alertmanagerItem(a, o.generatorURL ? { generatorURL: o.generatorURL } : {}));
+      const g = { ...(o.generatorURL ? { generatorURL: o.generatorURL } : {}), ...(o.runbookUrl ? { runbookUrl: o.runbookUrl } : {}) };
+      for (const a of active) if (a.state === 'firing') enqueue(alertmanagerItem(a, g));
       return true;
     },
   };

@@ -3,7 +3,7 @@
 // queued deliveries. Queues can be saved and restored (see state.ts).
 import type { Logger } from 'pino';
 import type { Alert, AlertChange } from '../rules/index.js';
-import { createAlertmanagerNotifier, type AlertmanagerItem, type AlertmanagerNotifier } from './alertmanager.js';
+import { createAlertmanagerNotifier, type AlertmanagerItem, type AlertmanagerNotifier, type RunbookUrl } from './alertmanager.js';
 import { logAlertChanges } from './log.js';
 import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueJSON, type QueuedItem, type QueueStats } from './queue.js';
 import { createWebhookNotifier, type WebhookChange, type WebhookNotifier } from './webhook.js';
@@ -26,6 +26,8 @@ export interface NotifiersOptions {
   resendIntervalMs?: number;
   validForMs?: number;
   generatorURL?: string;
+  /** Adds each alert's runbook_url annotation. */
+  runbookUrl?: RunbookUrl;
   maxQueue?: number;
 }
 
@@ -67,6 +69,7 @@ export function createNotifiers(o: NotifiersOptions): Notifiers {
       ...(o.resendIntervalMs !== undefined ? { resendIntervalMs: o.resendIntervalMs } : {}),
       ...(o.validForMs !== undefined ? { validForMs: o.validForMs } : {}),
       ...(o.generatorURL !== undefined ? { generatorURL: o.generatorURL } : {}),
+      ...(o.runbookUrl !== undefined ? { runbookUrl: o.runbookUrl } : {}),
       queue: hooks(redactUrls(url)),
     }),
   );

@@ -28,6 +28,7 @@ export { renderJson } from './json.js';
 export { renderCheck, unknownRuleIds, assertKnownRuleIds, type CheckOptions, type CheckResult } from './check.js';
 export { renderRulesCatalogue, type CatalogueEntry } from './rules.js';
 export { subjectLabel } from './format.js';
+export { renderRulesPage } from './rules-html.js';
 
 export type ReportFormat = 'text' | 'markdown' | 'json' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'markdown', 'json', 'html'];

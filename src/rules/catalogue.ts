@@ -4,6 +4,7 @@ import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';
 import * as openstack from './catalogue/openstack.js';
 import * as probe from './catalogue/probe.js';
+import * as queueLatency from './catalogue/queue-latency.js';
 import * as queues from './catalogue/queues.js';
 import * as security from './catalogue/security.js';
 import type { Rule } from './types.js';
@@ -50,6 +51,9 @@ export const catalogue: readonly Rule[] = Object.freeze([
   security.administratorUserInUse,
   security.sharedServiceUser,
   security.unusedUser,
+  // How long messages wait
+  queueLatency.queueMessageAge,
+  queueLatency.queueDrainTime,
   // Active probes
   probe.amqpProbeFailed,
   probe.amqpProbeSlow,

@@ -27,6 +27,15 @@ export {
 } from './alerts.js';
 export { emptyLearned, learn } from './learn.js';
 export { checkRulesConfig, thresholdLookup } from './thresholds.js';
-export { renderAlertReference, renderPrometheusRules } from './promql.js';
+export {
+  NOT_IN_PROMQL,
+  PARTLY_IN_PROMQL,
+  PROMQL_ALERTS,
+  renderAlertReference,
+  renderPrometheusRules,
+  RUNBOOK_BASE,
+  runbookUrl,
+  SELF_RULES,
+} from './promql.js';
 export { compareFindings, findingMagnitude, SEVERITY_RANK } from './order.js';
 export { SECURITY_RULES, securityUnknown, expiryPhrase } from './catalogue/security.js';

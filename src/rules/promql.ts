@@ -23,11 +23,18 @@ import { formatDuration } from '../config/index.js';
 import type { Severity } from './types.js';
 import { catalogue } from './catalogue.js';
 
-/** Where the `runbook_url` annotation points: the README section of each rule (`#rule-<id>`). */
-export const RUNBOOK_BASE = 'https://github.com/warren/warren/blob/main/README.md';
+/**
+ * The `runbook_url` base of the shipped rule file: warren's GET /rules at a placeholder
+ * address. A rule file is static text loaded by Prometheus, which cannot know where warren
+ * runs, and the shipped file must be the same bytes everywhere; `warren rules --format
+ * prometheus --config F` puts F's `runbookBaseUrl` in its place. The daemon's own alerts
+ * use its real address (src/server/agent.ts).
+ */
+export const RUNBOOK_BASE = 'http://warren:9419/rules';
 
-export function runbookUrl(id: string): string {
-  return `${RUNBOOK_BASE}#rule-${id}`;
+/** A rule's runbook: its anchor (`#rule-<id>`, one per rule on GET /rules) under `base`. */
+export function runbookUrl(id: string, base: string = RUNBOOK_BASE): string {
+  return `${base}#rule-${id}`;
 }
 
 /** One Prometheus alerting rule. Several entries may share an id (one per severity). */
@@ -81,6 +88,7 @@ export const WARREN_METRIC_NAMES: readonly string[] = [
   'rabbitmq_queue_messages_acked_total',
   'rabbitmq_queue_messages_publish_rate',
   'rabbitmq_queue_messages_deliver_rate',
+  'rabbitmq_queue_head_message_timestamp',
   // per node
   'rabbitmq_running',
   'rabbitmq_node_mem_used',
@@ -231,7 +239,7 @@ const ALERT_GROUPS: ReadonlyArray<{ name: string; rules: readonly string[] }> = 
       'node-restarted',
     ],
   },
-  { name: 'warren-queues', rules: ['queue-backlog', 'queue-growing', 'queue-no-consumer', 'unacked-high', 'unroutable-messages'] },
+  { name: 'warren-queues', rules: ['queue-backlog', 'queue-growing', 'queue-message-age', 'queue-drain-time', 'queue-no-consumer', 'unacked-high', 'unroutable-messages'] },
   {
     name: 'warren-connections',
     rules: ['connections-blocked', 'connection-count-high', 'connection-leak', 'connection-churn', 'channels-per-connection-high'],
@@ -384,13 +392,13 @@ export function ruleText(id: string): { description: string; remedy: string } {
 }
 
 /** The annotations an alert carries (also what the promtool tests expect). */
-export function annotationsOf(a: PromAlert): Record<string, string> {
+export function annotationsOf(a: PromAlert, runbookBase: string = RUNBOOK_BASE): Record<string, string> {
   const text = ruleText(a.id);
   return {
     summary: a.summary,
     description: text.description,
     remedy: text.remedy,
-    runbook_url: runbookUrl(a.id),
+    runbook_url: runbookUrl(a.id, runbookBase),
   };
 }
 
@@ -408,12 +416,12 @@ function literal(text: string): string {
   return text.includes('{{') ? text.replace(/\{\{/g, '{{ "{{" }}') : text;
 }
 
-/** The rule file's text (YAML), as `alerts/warren.rules.yml` holds it. */
-export function renderPrometheusRules(): string {
+/** The rule file's text (YAML), as `alerts/warren.rules.yml` holds it (with the default runbook base). */
+export function renderPrometheusRules(runbookBase: string = RUNBOOK_BASE): string {
   const groups = promGroups().map((g) => {
     const rules: Array<Record<string, unknown>> = [];
     for (const a of g.alerts ?? []) {
-      const ann = annotationsOf(a);
+      const ann = annotationsOf(a, runbookBase);
       const rule: Record<string, unknown> = { alert: a.id, expr: a.expr };
       if (a.for) rule.for = a.for;
       const labels = labelsOf(a);
@@ -436,7 +444,7 @@ export function renderPrometheusRules(): string {
     '# Prometheus rules for warren (RabbitMQ for OpenStack).',
     '# Generated from src/rules/promql.ts: `warren rules --format prometheus` prints this file.',
     '# Do not edit by hand; change src/rules/promql.ts or the catalogue and regenerate.',
-    '# alertname = warren rule id; see README.md#rule-<id> for each rule.',
+    `# alertname = warren rule id; runbook_url = ${runbookBase}#rule-<id> (GET /rules of warren run).`,
   ].join('\n');
   return `${header}\n${stringify({ groups }, { lineWidth: 0, blockQuote: 'literal' })}`;
 }

@@ -1,5 +1,6 @@
 // The daemon: one poller per cluster feeding metrics, rules, alerts and the
 // report. The HTTP server only ever reads what the last poll left behind.
+import { hostname } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
@@ -27,6 +28,7 @@ import {
   emptyLearned,
   evaluationSteps,
   learn,
+  runbookUrl,
   stepAlerts,
   thresholdLookup,
   unreachableFinding,
@@ -87,7 +89,12 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   const topics = buildTopicTable(config.openstack.topics);
   const processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry });
+  // Alerts link to this daemon's GET /rules unless runbookBaseUrl points elsewhere; the
+  // port is known for sure once the server listens (listen port 0), so it is set again then.
+  const tls = Boolean(config.web?.tls);
+  let runbookBase = config.runbookBaseUrl ?? ownRulesUrl(config.listen.host, config.listen.port, tls);
   const notifiers = createNotifiers({
+    runbookUrl: (rule) => runbookUrl(rule, runbookBase),
     alertmanagerUrls: config.alertmanagerUrls,
     webhookUrls: config.webhookUrls,
     logger: log,
@@ -260,8 +267,9 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     log,
     { web: config.web },
   );
+  if (config.runbookBaseUrl === null) runbookBase = ownRulesUrl(config.listen.host, Number(new URL(server.url).port), tls);
   log.info(
-    { url: server.url, clusters: clusters.map((c) => c.cfg.name), tls: Boolean(config.web?.tls), basicAuthUsers: Object.keys(config.web?.basicAuthUsers ?? {}).length },
+    { url: server.url, runbookBase, clusters: clusters.map((c) => c.cfg.name), tls: Boolean(config.web?.tls), basicAuthUsers: Object.keys(config.web?.basicAuthUsers ?? {}).length },
     'warren listening',
   );
 
@@ -346,4 +354,13 @@ export function health(clusters: readonly ClusterRuntime[], now = Date.now()): {
   });
   const ok = targets.every((t) => t.ok);
   return { ok, body: { status: ok ? 'ok' : 'unhealthy', targets } };
+}
+
+/**
+ * This daemon's GET /rules as others reach it: the machine's host name when it listens on
+ * every address (0.0.0.0 is no address to link to), else the address it listens on.
+ */
+function ownRulesUrl(listenHost: string, port: number, tls: boolean): string {
+  const host = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' ? hostname() : listenHost;
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}/rules`;
 }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
 import { ConfigError, type WebConfig } from '../config/index.js';
+import { renderRulesPage } from '../report/index.js';
 
 /** What the endpoints serve. Every handler reads state the poller already has: none calls the broker. */
 export interface Routes {
@@ -135,6 +136,9 @@ export async function startHttpServer(listen: { host: string; port: number }, ro
   };
 }
 
+/** GET /rules: the catalogue does not change while warren runs, so the page is rendered once. */
+let rulesPage: string | undefined;
+
 async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes, metrics: Routes['metrics'], authenticate: Authenticator | null): Promise<void> {
   // No endpoint takes a body: refuse one before reading it, and drop the connection so it is never read.
   if ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined) {
@@ -175,11 +179,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Routes,
       if (!r) return send(res, 503, 'text/plain', 'no successful poll yet; try again after the first poll\n');
       return send(res, 200, r.contentType, r.body);
     }
+    case '/rules':
+      return send(res, 200, 'text/html; charset=utf-8', (rulesPage ??= renderRulesPage()));
     case '/':
       return send(res, 200, 'text/html; charset=utf-8',
         '<html><head><title>warren</title></head><body><h1>warren</h1><ul>' +
           '<li><a href="metrics">/metrics</a></li><li><a href="healthz">/healthz</a></li>' +
-          '<li><a href="alerts">/alerts</a></li><li><a href="report">/report</a></li></ul></body></html>\n');
+          '<li><a href="alerts">/alerts</a></li><li><a href="report">/report</a></li><li><a href="rules">/rules</a></li></ul></body></html>\n');
     default:
       return send(res, 404, 'text/plain', 'not found\n');
   }

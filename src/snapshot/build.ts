@@ -62,6 +62,7 @@ function queueOf(q: RawQueue, role: QueueRole): QueueInfo {
     ready: q.ready,
     unacked: q.unacked,
     idleSince: q.idleSince,
+    headMessageAt: q.headMessageAt,
     counters: q.counters,
     members: q.members,
     online: q.online,

@@ -22,7 +22,7 @@ import { collectSecurity, type SecurityState } from './security.js';
 
 const QUEUE_COLUMNS = [
   'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
-  'effective_policy_definition', 'consumers', 'messages', 'messages_ready', 'messages_unacknowledged', 'idle_since',
+  'effective_policy_definition', 'consumers', 'messages', 'messages_ready', 'messages_unacknowledged', 'idle_since', 'head_message_timestamp',
   'message_stats.publish', 'message_stats.deliver_get', 'message_stats.ack', 'message_stats.redeliver',
   'members', 'online', 'leader',
 ].join(',');
@@ -267,6 +267,7 @@ function queueOf(q: RawQueue, d: PluginQueueDepth, members: readonly string[], p
     ready: d.ready,
     unacked: d.unacked,
     idleSince: q.idleSince,
+    headMessageAt: q.headMessageAt,
     counters: q.counters,
     members,
     online: q.online,

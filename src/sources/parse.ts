@@ -129,6 +129,8 @@ export function parseQueues(v: unknown, statsDisabled: boolean): RawQueue[] {
       ready: num(q.messages_ready),
       unacked: num(q.messages_unacknowledged),
       idleSince: Number.isFinite(idle) ? idle : null,
+      // Seconds since the epoch (the AMQP timestamp property); absent without one, never 0.
+      headMessageAt: typeof q.head_message_timestamp === 'number' && q.head_message_timestamp > 0 ? q.head_message_timestamp * 1000 : null,
       // A queue nobody published to has no message_stats yet: its counters are 0, not unknown.
       counters: statsDisabled
         ? null

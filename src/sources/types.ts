@@ -144,6 +144,12 @@ export interface RawQueue {
   readonly ready: number;
   readonly unacked: number;
   readonly idleSince: number | null;
+  /**
+   * When the head message was published (ms), from its AMQP `timestamp` property
+   * (`head_message_timestamp`); null when the broker does not say: no message, or one
+   * published without a timestamp (oslo.messaging sets none), or the plugin path.
+   */
+  readonly headMessageAt: number | null;
   readonly counters: QueueCounters | null;
   readonly members: readonly string[];
   readonly online: readonly string[];

@@ -10,7 +10,7 @@ import { startPrometheus, type Prometheus } from '../harness/prometheus.js';
 import { REPO_ROOT, sleep, waitFor } from '../harness/util.js';
 import { configFileFor } from '../support/agent.js';
 import { startDaemon, type Daemon } from '../support/cli.js';
-import { mgmt } from '../support/faults.js';
+import { amqpClients, mgmt } from '../support/faults.js';
 import { startSimulation, type Simulation } from '../../tools/sim/index.js';
 import { promGroups } from '../../src/rules/promql.js';
 import {
@@ -61,6 +61,15 @@ beforeAll(async () => {
       onTimeout: () => `without channels yet: ${missing.join(', ')}`,
     },
   );
+  // Simulated oslo traffic sets no timestamp property: one stamped message gives the
+  // head message age panel (rabbitmq_queue_head_message_timestamp) its series.
+  const stamper = amqpClients(broker);
+  const c = await stamper.connect('dashboards-e2e-stamper');
+  const ch = await c.createConfirmChannel();
+  await ch.assertQueue('dashboards-e2e-stamped');
+  ch.sendToQueue('dashboards-e2e-stamped', Buffer.from('x'), { timestamp: Math.floor(Date.now() / 1000) - 60 });
+  await ch.waitForConfirms();
+  await stamper.closeAll();
   // queueSource management: per-queue counters (and so per-queue publish/deliver rates)
   // come only from the management API; the plugin's /metrics/detailed families warren
   // reads carry depth and consumers only. inventoryInterval: channels are inventory.

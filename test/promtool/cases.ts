@@ -344,6 +344,54 @@ export const PROMTOOL_FILES: Record<string, PromtoolCase[]> = {
       ],
     },
     {
+      name: 'queue-message-age fires once the head message is 15m old for 2m, not for fresh heads nor once the head has no timestamp',
+      series: [
+        // published at time 0 and never consumed, until the queue holds no stamped head
+        [sel('rabbitmq_queue_head_message_timestamp', Q('q1')), `${steps([0, 21])} _x14`],
+        // the head is always the message just published
+        [sel('rabbitmq_queue_head_message_timestamp', Q('q2')), ramp(0, 60, 31)],
+      ],
+      evals: [
+        { at: 10, alert: 'queue-message-age', firing: [] },
+        { at: 16, alert: 'queue-message-age', firing: [] },
+        {
+          at: 20,
+          alert: 'queue-message-age',
+          firing: [{ labels: at(Q('q1'), 'warning'), summary: 'Queue q1 (vhost /, cluster prod): its head message is 20m 0s old' }],
+        },
+        { at: 30, alert: 'queue-message-age', firing: [] },
+      ],
+    },
+    {
+      name: 'queue-drain-time fires after 5m of a growing backlog that needs 30m to drain, not when consumers keep up or deliver nothing',
+      series: [
+        // grows 100/min, delivered 0.5/s: 30 min of backlog at 900 ready; then stops growing
+        [sel('rabbitmq_queue_messages_ready', Q('q1')), `${ramp(0, 100, 21)} ${steps([2000, 10])}`],
+        [sel('rabbitmq_queue_messages_deliver_rate', Q('q1')), steps([0.5, 31])],
+        // grows as fast, but 10/s delivered drains it in minutes
+        [sel('rabbitmq_queue_messages_ready', Q('q2')), ramp(0, 100, 31)],
+        [sel('rabbitmq_queue_messages_deliver_rate', Q('q2')), steps([10, 31])],
+        // nothing delivered: no consumer at work, other rules' matter
+        [sel('rabbitmq_queue_messages_ready', Q('q3')), ramp(0, 100, 31)],
+        [sel('rabbitmq_queue_messages_deliver_rate', Q('q3')), steps([0, 31])],
+      ],
+      evals: [
+        { at: 8, alert: 'queue-drain-time', firing: [] },
+        { at: 12, alert: 'queue-drain-time', firing: [] },
+        {
+          at: 15,
+          alert: 'queue-drain-time',
+          firing: [
+            {
+              labels: at(Q('q1'), 'warning'),
+              summary: 'Queue q1 (vhost /, cluster prod) needs 50m 0s to drain at the current deliver rate, and its backlog grows',
+            },
+          ],
+        },
+        { at: 26, alert: 'queue-drain-time', firing: [] },
+      ],
+    },
+    {
       name: 'queue-no-consumer fires after 2m, not for a per-host RPC queue (its own rule)',
       series: [
         [sel('rabbitmq_queue_messages', Q('q1')), steps([5, 11], [0, 5])],

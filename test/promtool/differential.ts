@@ -179,7 +179,8 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
         case 'rabbitmq_queue_messages_unacknowledged':
         case 'rabbitmq_queue_consumers':
         case 'rabbitmq_queue_messages_publish_rate':
-        case 'rabbitmq_queue_messages_deliver_rate': {
+        case 'rabbitmq_queue_messages_deliver_rate':
+        case 'rabbitmq_queue_head_message_timestamp': {
           const a = queue(l.vhost!, l.queue!, (l.openstack_kind ?? 'other') as OpenStackKind, l.openstack_service ?? '');
           a.has.add(s.metric);
           if (s.metric === 'rabbitmq_queue_messages') a.q.messages = v;
@@ -187,6 +188,8 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
           else if (s.metric === 'rabbitmq_queue_messages_unacknowledged') a.q.unacked = v;
           else if (s.metric === 'rabbitmq_queue_consumers') a.q.consumers = v;
           else if (s.metric === 'rabbitmq_queue_messages_publish_rate') a.publishRate = v;
+          // promtool's clock starts at 0 where the Snapshots' starts at T0.
+          else if (s.metric === 'rabbitmq_queue_head_message_timestamp') a.q.headMessageAt = T0 + v * 1000;
           else a.deliverRate = v;
           break;
         }

@@ -51,6 +51,7 @@ export function makeQueue(p: Partial<QueueInfo> & { name: string }): QueueInfo {
     ready: 0,
     unacked: 0,
     idleSince: null,
+    headMessageAt: null,
     counters: { published: 0, delivered: 0, acked: 0, redelivered: 0 },
     members: [],
     online: [],

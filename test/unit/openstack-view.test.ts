@@ -28,6 +28,7 @@ function queue(name: string, over: Partial<QueueInfo> = {}): QueueInfo {
     ready: 0,
     unacked: 0,
     idleSince: null,
+    headMessageAt: null,
     counters: null,
     members: [],
     online: [],

@@ -107,9 +107,13 @@ describe('alerts/warren.rules.yml', () => {
     expect(exprOf('openstack-notifications-unconsumed')).toContain(`>= ${d('openstack-notifications-unconsumed').messages}`);
   });
 
-  it('points runbook_url at the README anchor of the rule', () => {
+  it('points runbook_url at the rule\'s anchor on GET /rules (a placeholder address in the shipped file; runbookBaseUrl replaces it)', () => {
     for (const r of alerting) expect(r.annotations?.runbook_url).toBe(runbookUrl(r.alert!));
-    expect(runbookUrl('memory-alarm')).toMatch(/README\.md#rule-memory-alarm$/);
+    expect(runbookUrl('memory-alarm')).toBe('http://warren:9419/rules#rule-memory-alarm');
+    const elsewhere = parse(renderPrometheusRules('https://wiki.example.org/warren')) as { groups: Array<{ rules: RuleYaml[] }> };
+    const urls = elsewhere.groups.flatMap((g) => g.rules).flatMap((r) => (r.alert ? [r.annotations?.runbook_url] : []));
+    expect(urls.length).toBeGreaterThan(30);
+    for (const u of urls) expect(u).toMatch(/^https:\/\/wiki\.example\.org\/warren#rule-[a-z-]+$/);
   });
 
   it('gives every alert a summary, and a severity label unless forwarded', () => {

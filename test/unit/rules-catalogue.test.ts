@@ -45,11 +45,12 @@ const SECURITY_IDS = [
   'shared-service-user',
   'unused-user',
 ];
+const LATENCY_IDS = ['queue-message-age', 'queue-drain-time'];
 const PROBE_IDS = ['amqp-probe-failed', 'amqp-probe-slow'];
 
 describe('the rule catalogue', () => {
   it('holds exactly the contracted rules, in order', () => {
-    expect(catalogue.map((r) => r.id)).toEqual([...BROKER_IDS, ...OPENSTACK_IDS, ...SECURITY_IDS, ...PROBE_IDS]);
+    expect(catalogue.map((r) => r.id)).toEqual([...BROKER_IDS, ...OPENSTACK_IDS, ...SECURITY_IDS, ...LATENCY_IDS, ...PROBE_IDS]);
   });
 
   it('has the contracted severities', () => {
@@ -66,6 +67,8 @@ describe('the rule catalogue', () => {
     expect(r('file-descriptors-high').defaults).toEqual({ ratio: 0.8 });
     expect(r('disk-low').defaults).toMatchObject({ factor: 2, horizonHours: 24 });
     expect(r('unacked-high').defaults).toEqual({ unacked: 1000 });
+    expect(r('queue-message-age').defaults).toEqual({ minutes: 15 });
+    expect(r('queue-drain-time').defaults).toMatchObject({ minutes: 30 });
     expect(r('connection-count-high').defaults).toMatchObject({ baselineFactor: 2 });
     expect(r('connection-leak').defaults).toMatchObject({ windowSeconds: 1800 });
     expect(r('connection-churn').defaults).toMatchObject({ ratio: 0.1, minConnections: 100 });

@@ -50,19 +50,20 @@ export function unconsumedOwnedByOpenStack(q: QueueInfo): boolean {
   return UNCONSUMED_OWNED.has(q.role.kind);
 }
 
-function depthOwnedByOpenStack(q: QueueInfo): boolean {
+/** True when an OpenStack rule reports this queue's depth (rpc_topic), or its lack of consumer. */
+export function depthOwnedByOpenStack(q: QueueInfo): boolean {
   return q.role.kind === 'rpc_topic' || (q.consumers === 0 && unconsumedOwnedByOpenStack(q));
 }
 
 // The same ownership in PromQL, built from the sets above. An owned queue without a
 // consumer is reported by an OpenStack rule.
 const UNCONSUMED_OWNED_RE = alternation(UNCONSUMED_OWNED);
-const OWNED_UNCONSUMED = `unless on (cluster, vhost, queue) (rabbitmq_queue_consumers{openstack_kind=~"${UNCONSUMED_OWNED_RE}"} == 0)`;
+export const OWNED_UNCONSUMED = `unless on (cluster, vhost, queue) (rabbitmq_queue_consumers{openstack_kind=~"${UNCONSUMED_OWNED_RE}"} == 0)`;
 /** The `openstack_kind` alternation of the RPC queue kinds. */
 export const RPC_KINDS_RE = alternation(RPC_KINDS);
 const STREAMS = 'streams cannot be told apart (queue type is not a label)';
 
-const isStream = (q: QueueInfo) => q.type === 'stream';
+export const isStream = (q: QueueInfo) => q.type === 'stream';
 
 function where(q: QueueInfo): string {
   return `Queue ${q.name} (vhost ${q.vhost})`;
