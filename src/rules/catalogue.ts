@@ -2,6 +2,7 @@
 // README's rule reference (test/unit/rules-catalogue.test.ts holds it). Ids are a stable contract (config, alert labels, `warren check --rule`, alerts/ rule files).
 import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';
+import * as correlated from './catalogue/correlated.js';
 import * as openstack from './catalogue/openstack.js';
 import * as queues from './catalogue/queues.js';
 import type { Rule } from './types.js';
@@ -41,6 +42,7 @@ export const catalogue: readonly Rule[] = Object.freeze([
   openstack.notificationsUnconsumed,
   openstack.orphanQueues,
   openstack.serviceConnectionsHigh,
+  correlated.correlatedOutage,
 ]);
 
 const byId = new Map(catalogue.map((r) => [r.id, r]));

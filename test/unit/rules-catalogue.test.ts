@@ -35,6 +35,7 @@ const OPENSTACK_IDS = [
   'openstack-notifications-unconsumed',
   'openstack-orphan-queues',
   'openstack-service-connections-high',
+  'openstack-correlated-outage',
 ];
 
 describe('the rule catalogue', () => {
