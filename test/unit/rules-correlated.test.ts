@@ -33,7 +33,7 @@ describe('openstack-correlated-outage', () => {
   it('is a critical service rule in the catalogue with a host-count threshold, forwarded to PromQL with the reason', () => {
     const r = ruleById(RULE)!;
     expect(r.severity).toBe('critical');
-    expect(r.defaults).toEqual({ ratio: 0.5, minHosts: 3 });
+    expect(r.defaults).toEqual({ ratio: 0.5, minHosts: 3, withinPolls: 2 });
     expect(r.notInPromql).toMatch(/poll/);
   });
 
@@ -67,6 +67,14 @@ describe('openstack-correlated-outage', () => {
     expect(judge([poll(0, 10, () => false), poll(1, 10, (i) => i < 5)])).toEqual([]); // 5 of 10 is not more than half
     expect(judge([poll(0, 2, () => false), poll(1, 2, () => true)])).toEqual([]); // 2 of 2, below minHosts
     expect(judge([poll(0, 4, () => false), poll(1, 4, (i) => i < 3)])).toHaveLength(1); // 3 of 4
+  });
+
+  it('counts a loss the broker\'s statistics lag spread over two polls as one event', () => {
+    const f = judge([poll(0, 10, () => false), poll(1, 10, (i) => i < 3), poll(2, 10, (i) => i < 6)]);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.summary).toContain('nova-compute lost its RPC consumers on 6 of 10 hosts within 2 polls');
+    // Over three polls it is hosts going one after another, not one event.
+    expect(judge([poll(0, 10, () => false), poll(1, 10, (i) => i < 2), poll(2, 10, (i) => i < 4), poll(3, 10, (i) => i < 6)])).toEqual([]);
   });
 
   it('does not fire when hosts die one by one over many polls', () => {

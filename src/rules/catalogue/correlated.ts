@@ -27,10 +27,18 @@ export function hostsLost(a: Snapshot, b: Snapshot): Map<string, { sample: Queue
   return out;
 }
 
-// A pair of Snapshots further apart than this many poll intervals is not "one poll": the
-// history thins older Snapshots out (src/poll/history.ts), and hosts dying one by one must
-// not add up to a correlated loss across a thinned gap.
-const ONE_POLL_SLACK = 1.5;
+// A pair of Snapshots further apart than their polls (plus slack for a poll that overran
+// and skipped a tick) is not "within one poll": the history thins older Snapshots out
+// (src/poll/history.ts), and hosts dying one by one must not add up to a correlated loss
+// across a thinned gap.
+const SLACK = 1.5;
+
+/** The poll interval as the history shows it: the shortest step between two Snapshots. */
+function pollStep(samples: readonly Snapshot[]): number {
+  let step = Infinity;
+  for (let i = 1; i < samples.length; i++) step = Math.min(step, samples[i]!.takenAt - samples[i - 1]!.takenAt);
+  return Number.isFinite(step) ? Math.max(step, 1) : 1;
+}
 
 export const correlatedOutage = defineRule({
   id: 'openstack-correlated-outage',
@@ -43,15 +51,17 @@ export const correlatedOutage = defineRule({
     'network partitions and node restarts (`rabbitmqctl cluster_status`), a load balancer or VIP fail-over that moved or cut the connections, ' +
     'and the network between the cell and the broker (firewall or conntrack resets, MTU). Then check that the services reconnected ' +
     '(`Reconnected to AMQP server` in their logs, their per-host queues consumed again); restart only those that did not, and do not restart every host one by one.',
-  // ratio: the share of the service's hosts lost in one poll; minHosts: so that one of two hosts going is not "correlated".
-  defaults: { ratio: 0.5, minHosts: 3 },
+  // ratio: the share of the service's hosts lost in one poll; minHosts: so that one of two hosts
+  // going is not "correlated"; withinPolls: how many consecutive polls one event may straddle
+  // (the broker's per-queue statistics lag, collect_statistics_interval).
+  defaults: { ratio: 0.5, minHosts: 3, withinPolls: 2 },
   notInPromql:
     "the event is one warren poll (two consecutive Snapshots) and it stays firing while the hosts lost in it stay down; Prometheus sees scrapes, not polls, and cannot remember which hosts went together",
   check({ ctx, thresholds, finding }) {
     const samples = samplesOf(ctx);
     if (samples.length < 2) return [];
     const now = ctx.snapshot;
-    const lastStep = now.takenAt - samples[samples.length - 2]!.takenAt;
+    const step = pollStep(samples);
     // Hosts of each service and topic without a consumer now, and how many hosts it has.
     const downNow = new Map<string, Set<string>>();
     for (const q of now.queues) {
@@ -64,19 +74,24 @@ export const correlatedOutage = defineRule({
     if (downNow.size === 0) return [];
     const hostsNow = hostsPerTopic(now.queues);
 
-    // The latest step of the history in which a correlated loss happened, per service and topic.
-    const events = new Map<string, { sample: QueueInfo; lost: Set<string>; of: number; at: number }>();
+    // The latest step of the history in which a correlated loss happened, per service and
+    // topic. The broker updates each queue's consumer count on its own statistics timer, so
+    // one event may straddle two polls: a loss counts when it happened within `withinPolls`.
+    const events = new Map<string, { sample: QueueInfo; lost: Set<string>; of: number; at: number; polls: number }>();
+    const within = Math.max(1, Math.round(thresholds()?.withinPolls ?? 2));
     for (let i = samples.length - 1; i >= 1; i--) {
-      const a = samples[i - 1]!;
       const b = samples[i]!;
-      if (b.takenAt - a.takenAt > ONE_POLL_SLACK * Math.max(lastStep, 1)) continue;
-      const before = hostsPerTopic(a.queues);
-      for (const [k, e] of hostsLost(a, b)) {
-        if (events.has(k) || !downNow.has(k)) continue;
-        const t = thresholds({ vhost: e.sample.vhost, service: e.sample.role.service });
-        if (!t) continue;
-        const of = before.get(k)?.size ?? e.hosts.size;
-        if (e.hosts.size >= t.minHosts && e.hosts.size > t.ratio * of) events.set(k, { sample: e.sample, lost: e.hosts, of, at: b.takenAt });
+      for (let j = i - 1; j >= Math.max(0, i - within); j--) {
+        const a = samples[j]!;
+        if (b.takenAt - a.takenAt > (i - j + SLACK) * step) break;
+        const before = hostsPerTopic(a.queues);
+        for (const [k, e] of hostsLost(a, b)) {
+          if (events.has(k) || !downNow.has(k)) continue;
+          const t = thresholds({ vhost: e.sample.vhost, service: e.sample.role.service });
+          if (!t) continue;
+          const of = before.get(k)?.size ?? e.hosts.size;
+          if (e.hosts.size >= t.minHosts && e.hosts.size > t.ratio * of) events.set(k, { sample: e.sample, lost: e.hosts, of, at: b.takenAt, polls: i - j });
+        }
       }
     }
 
@@ -93,7 +108,7 @@ export const correlatedOutage = defineRule({
       out.push(
         finding(
           { kind: 'service', name: binary, vhost: e.sample.vhost },
-          `${binary} lost its RPC consumers on ${fmtInt(e.lost.size)} of ${fmtInt(e.of)} hosts within one poll (${fmtTime(new Date(e.at).toISOString())}); ` +
+          `${binary} lost its RPC consumers on ${fmtInt(e.lost.size)} of ${fmtInt(e.of)} hosts within ${e.polls === 1 ? 'one poll' : `${e.polls} polls`} (${fmtTime(new Date(e.at).toISOString())}); ` +
             `${fmtInt(stillDown.length)} are still down (${listSome(stillDown, 3)}): a failure this wide is the broker, the network or a fail-over, not the hosts`,
           {
             service,
