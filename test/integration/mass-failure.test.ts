@@ -153,9 +153,10 @@ describe('the daemon through a mass failure', () => {
     await agent.waitForPolls(10);
     const stats = agent.notifiers.stats()[0]!;
     expect(stats.failed).toBeGreaterThan(0);
-    // Ten polls with 5,000 firing alerts and a dead receiver: a handful of lines, never one per alert or drop.
+    // Ten polls with 5,000 firing alerts and a dead receiver: a handful of lines (trouble at most once a
+    // minute, the agents' per-host alerts firing as a group), never one per alert or per drop.
     const since = lines.slice(firedAt);
-    expect(since.length, since.join('')).toBeLessThanOrEqual(4);
+    expect(since.length, since.join('')).toBeLessThanOrEqual(8);
     const all = lines.map((l) => JSON.parse(l) as { event?: string; msg: string });
     expect(all.filter((l) => l.event === 'alert').length).toBeLessThan(10);
     expect(all.filter((l) => l.event === 'alerts').some((l) => l.msg.startsWith('5,000 openstack-host-queue-unconsumed alerts firing (critical)'))).toBe(true);
