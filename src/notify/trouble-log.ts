@@ -34,16 +34,17 @@ export interface ReceiverTroubleLog {
 function message(receiver: string, c: TroubleCounts, windowMs: number | null): string {
   const parts: string[] = [];
   if (c.failed > 0) {
-    const attempts = c.failed === 1 ? 'delivery failed' : `${fmtInt(c.failed)} delivery attempts failed`;
-    parts.push(`${attempts} (${fmtInt(c.failures)} in a row${c.lastError ? `, last: ${c.lastError}` : ''}), retrying in ${fmtDuration(Math.max(1, Math.round(c.retryInMs / 1000)))}`);
+    const times = c.failed === 1 ? '' : ` ${fmtInt(c.failed)} times`;
+    parts.push(`delivery to ${receiver} failed${times} (${fmtInt(c.failures)} in a row${c.lastError ? `, last: ${c.lastError}` : ''}), retrying in ${fmtDuration(Math.max(1, Math.round(c.retryInMs / 1000)))}`);
   }
   if (c.dropped > 0) {
-    const why = [c.droppedFull ? `${fmtInt(c.droppedFull)} delivery queue full` : '', c.droppedRejected ? `${fmtInt(c.droppedRejected)} rejected by the receiver` : '', c.dropped - c.droppedFull - c.droppedRejected > 0 ? `${fmtInt(c.dropped - c.droppedFull - c.droppedRejected)} no longer configured` : '']
+    const other = c.dropped - c.droppedFull - c.droppedRejected;
+    const why = [c.droppedFull ? `${fmtInt(c.droppedFull)} delivery queue full` : '', c.droppedRejected ? `${fmtInt(c.droppedRejected)} rejected by the receiver` : '', other > 0 ? `${fmtInt(other)} no longer configured` : '']
       .filter(Boolean)
       .join(', ');
-    parts.push(`dropped ${plural(c.dropped, 'notification')} (${why}; ${fmtInt(c.droppedResolved)} resolved)`);
+    parts.push(`dropped ${plural(c.dropped, 'notification')}${c.failed > 0 ? '' : ` for ${receiver}`} (${why}; ${fmtInt(c.droppedResolved)} resolved)`);
   }
-  return `${receiver}: ${parts.join('; ')}${windowMs !== null ? ` in the last ${fmtDuration(Math.round(windowMs / 1000))}` : ''}`;
+  return `${parts.join('; ')}${windowMs !== null ? ` in the last ${fmtDuration(Math.round(windowMs / 1000))}` : ''}`;
 }
 
 export function receiverTroubleLog(o: { receiver: string; logger: Pick<Logger, 'warn'>; clock: Clock; intervalMs?: number }): ReceiverTroubleLog {

@@ -61,7 +61,7 @@ describe('the log during a mass failure', () => {
     const log = receiverTroubleLog({ receiver: 'http://am:9093', logger, clock });
     log.failed(new Error('connect ECONNREFUSED 127.0.0.1:9'), 1, 1000);
     expect(lines).toHaveLength(1);
-    expect(lines[0]!.msg).toBe('http://am:9093: delivery failed (1 in a row, last: connect ECONNREFUSED 127.0.0.1:9), retrying in 1s');
+    expect(lines[0]!.msg).toBe('delivery to http://am:9093 failed (1 in a row, last: connect ECONNREFUSED 127.0.0.1:9), retrying in 1s');
     // Ten minutes of trouble: a failure every 5 s, 100 drops every second.
     let failures = 1;
     let drops = 0;
@@ -81,7 +81,7 @@ describe('the log during a mass failure', () => {
     expect(sum('dropped')).toBe(drops);
     expect(sum('droppedResolved')).toBe(drops / 10);
     expect(sum('failed')).toBe(failures);
-    expect(lines[1]!.msg).toBe('http://am:9093: 11 delivery attempts failed (12 in a row, last: connect ECONNREFUSED 127.0.0.1:9), retrying in 5s; dropped 5,900 notifications (5,900 delivery queue full; 590 resolved) in the last 1m');
+    expect(lines[1]!.msg).toBe('delivery to http://am:9093 failed 11 times (12 in a row, last: connect ECONNREFUSED 127.0.0.1:9), retrying in 5s; dropped 5,900 notifications (5,900 delivery queue full; 590 resolved) in the last 1m');
     // Quiet again: nothing more is written.
     const before = lines.length;
     await clock.advance(10 * 60_000);
