@@ -3,9 +3,10 @@
 // queued deliveries. Queues can be saved and restored (see state.ts).
 import type { Logger } from 'pino';
 import type { Alert, AlertChange } from '../rules/index.js';
-import { createAlertmanagerNotifier, type AlertmanagerItem, type AlertmanagerNotifier, type RunbookUrl } from './alertmanager.js';
+import { createAlertmanagerNotifier, type AlertmanagerItem, type AlertmanagerNotifier, type AlertmanagerNotifierOptions, type RunbookUrl } from './alertmanager.js';
 import { logAlertChanges } from './log.js';
-import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueJSON, type QueuedItem, type QueueStats } from './queue.js';
+import { DeliveryQueue, systemClock, type Clock, type DeliveryQueueJSON, type DropReason, type QueuedItem, type QueueStats } from './queue.js';
+import { receiverTroubleLog, type ReceiverTroubleLog } from './trouble-log.js';
 import { createWebhookNotifier, type WebhookChange, type WebhookNotifier } from './webhook.js';
 import { redactUrls } from '../redact.js';
 
@@ -16,6 +17,7 @@ export { DeliveryQueue, systemClock, type Clock, type QueueStats, type DeliveryQ
 export { createAlertmanagerNotifier, alertmanagerBody, alertmanagerItemsForChange } from './alertmanager.js';
 export { createWebhookNotifier, webhookChange, webhookPayload } from './webhook.js';
 export { logAlertChange, logAlertChanges } from './log.js';
+export { receiverTroubleLog, type ReceiverTroubleLog } from './trouble-log.js';
 
 export interface NotifiersOptions {
   alertmanagerUrls: readonly string[];
@@ -28,8 +30,24 @@ export interface NotifiersOptions {
   generatorURL?: string;
   /** Adds each alert's runbook_url annotation. */
   runbookUrl?: RunbookUrl;
+  /** Notifications waiting per receiver before the oldest are dropped. Default MAX_QUEUE. */
   maxQueue?: number;
+  /** Alerts per Alertmanager request. Default ALERTMANAGER_BATCH. */
+  alertmanagerBatchSize?: number;
+  /** A receiver's delivery trouble is logged at most this often, with counts. Default 60 s. */
+  troubleLogIntervalMs?: number;
+  /** Injectable for tests; defaults to an HTTP POST. */
+  alertmanagerPost?: AlertmanagerNotifierOptions['post'];
 }
+
+/**
+ * Room for every per-subject alert of a mass failure (thousands of per-host queues) and its
+ * re-sends: a queue smaller than the firing set would drop part of it on every resend.
+ */
+export const MAX_QUEUE = 20_000;
+
+/** Alerts per POST to Alertmanager: 5,000 firing alerts are ten requests, not 5,000. */
+export const ALERTMANAGER_BATCH = 500;
 
 export interface Notifiers {
   /** Log and queue one evaluation's changes; re-send firing alerts to Alertmanager when due. */
@@ -46,19 +64,20 @@ export interface Notifiers {
 
 export function createNotifiers(o: NotifiersOptions): Notifiers {
   const clock = o.clock ?? systemClock;
+  // Trouble is logged per receiver at most once a minute, with counts (see trouble-log.ts).
+  const troubleLogs = new Map<string, ReceiverTroubleLog>();
+  const troubleLog = (receiver: string) => {
+    let t = troubleLogs.get(receiver);
+    if (!t) troubleLogs.set(receiver, (t = receiverTroubleLog({ receiver, logger: o.logger, clock, ...(o.troubleLogIntervalMs !== undefined ? { intervalMs: o.troubleLogIntervalMs } : {}) })));
+    return t;
+  };
   const hooks = (receiver: string) => ({
-    maxSize: o.maxQueue ?? 1000,
-    onDrop(items: ReadonlyArray<QueuedItem<unknown>>, reason: string, error?: unknown) {
-      o.logger.warn(
-        { event: 'notification-dropped', receiver, count: items.length, resolved: items.filter((i) => i.resolved).length, reason, error: error instanceof Error ? error.message : undefined },
-        `dropped ${items.length} notification(s) for ${receiver}: ${reason === 'full' ? 'delivery queue full' : 'rejected by the receiver'}`,
-      );
+    maxSize: o.maxQueue ?? MAX_QUEUE,
+    onDrop(items: ReadonlyArray<QueuedItem<unknown>>, reason: DropReason, error?: unknown) {
+      troubleLog(receiver).dropped(items.length, items.filter((i) => i.resolved).length, reason, error);
     },
     onError(error: unknown, failures: number, retryInMs: number) {
-      o.logger.warn(
-        { event: 'notification-failed', receiver, failures, retryInMs, error: error instanceof Error ? error.message : String(error) },
-        `delivery to ${receiver} failed (${failures} in a row), retrying in ${Math.round(retryInMs / 1000)} s`,
-      );
+      troubleLog(receiver).failed(error, failures, retryInMs);
     },
   });
   const common = { clock, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) };
@@ -70,7 +89,8 @@ export function createNotifiers(o: NotifiersOptions): Notifiers {
       ...(o.validForMs !== undefined ? { validForMs: o.validForMs } : {}),
       ...(o.generatorURL !== undefined ? { generatorURL: o.generatorURL } : {}),
       ...(o.runbookUrl !== undefined ? { runbookUrl: o.runbookUrl } : {}),
-      queue: hooks(redactUrls(url)),
+      ...(o.alertmanagerPost !== undefined ? { post: o.alertmanagerPost } : {}),
+      queue: { ...hooks(redactUrls(url)), batchSize: o.alertmanagerBatchSize ?? ALERTMANAGER_BATCH },
     }),
   );
   const webhooks: WebhookNotifier[] = o.webhookUrls.map((url) => createWebhookNotifier({ url, ...common, queue: hooks(redactUrls(url)) }));
@@ -91,6 +111,7 @@ export function createNotifiers(o: NotifiersOptions): Notifiers {
     },
     close() {
       for (const q of queues()) q.close();
+      for (const t of troubleLogs.values()) t.close();
     },
     toJSON() {
       const out: NotifiersJSON = { queues: {} };
@@ -105,8 +126,7 @@ export function createNotifiers(o: NotifiersOptions): Notifiers {
         const items = Array.isArray(data?.items) ? data.items : [];
         if (am) for (const i of items as Array<QueuedItem<AlertmanagerItem>>) am.queue.enqueue(i.payload, { resolved: i.resolved, ...(i.key !== undefined ? { key: i.key } : {}) });
         else if (wh) for (const i of items as Array<QueuedItem<WebhookChange>>) wh.queue.enqueue(i.payload, { resolved: i.resolved });
-        else if (items.length > 0)
-          o.logger.warn({ event: 'notification-dropped', receiver, count: items.length, reason: 'receiver-removed' }, `dropped ${items.length} saved notification(s) for ${receiver}: no longer configured`);
+        else if (items.length > 0) troubleLog(receiver).dropped(items.length, items.filter((i) => i?.resolved).length, 'receiver-removed');
       }
     },
   };

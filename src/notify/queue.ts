@@ -68,6 +68,8 @@ export interface DeliveryQueueJSON<T> {
 export class DeliveryQueue<T> {
   readonly receiver: string;
   private items: Array<QueuedItem<T>> = [];
+  /** The newest waiting item of each key: coalescing is a lookup, not a scan of thousands of items. */
+  private readonly byKey = new Map<string, QueuedItem<T>>();
   private readonly inFlight = new Set<QueuedItem<T>>();
   private timer: unknown = undefined;
   private current: Promise<boolean> | null = null;
@@ -106,9 +108,12 @@ export class DeliveryQueue<T> {
     const item: QueuedItem<T> = { payload, resolved: opts.resolved ?? false, enqueuedAt: this.o.clock.now() };
     if (opts.key !== undefined) item.key = opts.key;
     if (item.key !== undefined) {
-      const i = this.items.findIndex((x) => x.key === item.key && !this.inFlight.has(x));
-      if (i >= 0) {
-        this.items[i] = item;
+      const waiting = this.byKey.get(item.key);
+      if (waiting && !this.inFlight.has(waiting)) {
+        // In place: the newer state keeps the older one's turn.
+        waiting.payload = item.payload;
+        waiting.resolved = item.resolved;
+        waiting.enqueuedAt = item.enqueuedAt;
         this.counts.coalesced++;
         this.kick();
         return;
@@ -120,9 +125,11 @@ export class DeliveryQueue<T> {
         this.drop([item], 'full'); // everything queued is in flight: the newcomer cannot fit
         return;
       }
+      this.forget(this.items[victim]!);
       this.items.splice(victim, 1);
     }
     this.items.push(item);
+    if (item.key !== undefined) this.byKey.set(item.key, item);
     this.kick();
   }
 
@@ -157,6 +164,7 @@ export class DeliveryQueue<T> {
     const q = new DeliveryQueue<T>(options);
     const items = Array.isArray(data?.items) ? data.items : [];
     q.items = items.slice(-q.o.maxSize).map((i) => ({ ...i }));
+    for (const i of q.items) if (i.key !== undefined) q.byKey.set(i.key, i);
     const lost = items.length - q.items.length;
     if (data?.stats) for (const k of Object.keys(q.counts) as Array<keyof typeof q.counts>) q.counts[k] = Number(data.stats[k]) || 0;
     if (lost > 0) q.drop(items.slice(0, lost), 'full');
@@ -265,6 +273,11 @@ export class DeliveryQueue<T> {
   private remove(batch: ReadonlyArray<QueuedItem<T>>): void {
     const gone = new Set(batch);
     this.items = this.items.filter((i) => !gone.has(i));
+    for (const i of batch) this.forget(i);
+  }
+
+  private forget(item: QueuedItem<T>): void {
+    if (item.key !== undefined && this.byKey.get(item.key) === item) this.byKey.delete(item.key);
   }
 
   /** The wait before the next attempt after `failures` consecutive failures. */

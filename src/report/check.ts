@@ -5,7 +5,7 @@ import type { ClusterReport, Report, ReportStatus } from './model.js';
 import { UNREACHABLE_RULE, exitCode, statusOfFindings, worstStatus } from './model.js';
 import { listSome } from '../format.js';
 import { SEVERITY_RANK } from '../rules/index.js';
-import { STATUS_WORD, oneLine, severityCounts, subjectName } from './format.js';
+import { STATUS_WORD, oneLine, serviceLines, serviceLineText, severityCounts, subjectName } from './format.js';
 
 export interface CheckOptions {
   /** Only these rule ids decide the status (validate them first with `unknownRuleIds`). */
@@ -38,6 +38,7 @@ export function assertKnownRuleIds(requested: readonly string[], catalogue: read
 }
 
 const SUBJECTS_PER_RULE = 3;
+const SERVICES_PER_RULE = 2;
 
 // Nagios treats `|` as the start of perfdata and NRPE 2 cuts output at 1024 bytes.
 const MAX_TEXT = 700;
@@ -119,15 +120,23 @@ export function renderCheck(report: Report, opts: CheckOptions = {}): CheckResul
   const counted = chosen.filter((f) => f.severity !== 'info');
   if (counted.length) {
     // One entry per rule, its worst subjects first: 400 idle queues must not hide the memory alarm.
-    const byRule = new Map<string, string[]>();
+    const byRule = new Map<string, { names: string[]; findings: Finding[] }>();
     for (const f of counted) {
-      const names = byRule.get(f.rule) ?? [];
-      names.push(`${subjectName(f.subject)}${multi ? ` on ${f.cluster}` : ''}`);
-      byRule.set(f.rule, names);
+      const g = byRule.get(f.rule) ?? { names: [], findings: [] };
+      g.names.push(`${subjectName(f.subject)}${multi ? ` on ${f.cluster}` : ''}`);
+      g.findings.push(f);
+      byRule.set(f.rule, g);
     }
     const groups = [...byRule.entries()];
-    const shown = groups.slice(0, listed).map(([rule, names]) => {
-      return `${rule} ${listSome(names, SUBJECTS_PER_RULE)}`;
+    const shown = groups.slice(0, listed).map(([rule, g]) => {
+      // Many subjects of OpenStack services: per service, with counts (the line stays short at any count).
+      const services = !multi && g.names.length > SUBJECTS_PER_RULE ? serviceLines(g.findings) : null;
+      if (services) {
+        const parts = services.slice(0, SERVICES_PER_RULE).map((s) => serviceLineText(rule, s, SUBJECTS_PER_RULE));
+        const rest = services.length - parts.length;
+        return `${rule} ${parts.join(' / ')}${rest > 0 ? ` / and ${rest} more services` : ''}`;
+      }
+      return `${rule} ${listSome(g.names, SUBJECTS_PER_RULE)}`;
     });
     const restRules = groups.length - shown.length;
     parts.push(`${severityCounts(counted)}: ${shown.join('; ')}${restRules > 0 ? `; and ${restRules} more rules` : ''}`);

@@ -1,7 +1,8 @@
 // Words, grouping and text layout shared by every renderer. Numbers, sizes, rates and
 // durations are written by src/format.ts, findings ordered by src/rules/order.ts.
 // Pure, locale-independent (a report must read the same on every machine and in every test).
-import { fmtInt } from '../format.js';
+import { fmtInt, listSome } from '../format.js';
+import { ruleById } from '../rules/index.js';
 import type { Finding, Severity, Subject } from '../rules/index.js';
 import type { ReportStatus } from './model.js';
 
@@ -36,12 +37,75 @@ export interface FindingGroup<T extends Finding = Finding> {
   more: number;
   /** The one remedy every finding of the group shares, or null when they differ. */
   sharedRemedy: string | null;
+  /** Every finding of the group. */
+  count: number;
+  /**
+   * When the group is too long to list (`more` > 0) and every finding names an OpenStack
+   * service: one line per service instead of findings one by one, so a cell that lost the
+   * broker reads as "nova-compute lost its consumer on 2,223 of 2,230 hosts". Null otherwise.
+   */
+  services: ServiceLine[] | null;
+  /** The remedy to say once for a service-grouped group: the shared one, else the rule's own. */
+  remedy: string;
+}
+
+/** One service's share of a grouped rule: how many subjects, out of how many, and who. */
+export interface ServiceLine {
+  /** The binary when the findings name it (`nova-compute`), else the service (`nova`). */
+  service: string;
+  count: number;
+  /** How many hosts the service has for this rule's subjects (evidence `serviceHosts`), when known. */
+  of: number | null;
+  /** Host names when the findings carry a `host` label, else subject names; worst first. */
+  names: string[];
+  /** What `names` are: `host` or the subject kind. */
+  noun: string;
+}
+
+// How a rule's service line reads: "nova-compute lost its consumer on 2,223 of 2,230 hosts".
+const SERVICE_VERB: Readonly<Record<string, string>> = {
+  'openstack-host-queue-unconsumed': 'lost its consumer on',
+};
+
+/** "nova-compute lost its consumer on 2,223 of 2,230 hosts: cmp-0001, cmp-0002, cmp-0003 and 2,220 more". */
+export function serviceLineText(rule: string, s: ServiceLine, names = 3): string {
+  const verb = SERVICE_VERB[rule] ?? 'on';
+  const n = s.of ?? s.count;
+  const noun = n === 1 ? s.noun : `${s.noun}s`;
+  return `${s.service} ${verb} ${fmtInt(s.count)}${s.of !== null ? ` of ${fmtInt(s.of)}` : ''} ${noun}: ${listSome(s.names, names)}`;
+}
+
+function serviceOf(f: Finding): string | null {
+  const service = f.labels?.service;
+  if (!service) return null;
+  const binary = f.evidence.binary;
+  return typeof binary === 'string' && binary ? binary : service;
+}
+
+/** Findings of one rule per service, in order of first appearance (the worst service first). */
+export function serviceLines(findings: readonly Finding[]): ServiceLine[] | null {
+  const lines = new Map<string, ServiceLine>();
+  for (const f of findings) {
+    const service = serviceOf(f);
+    if (service === null) return null;
+    let l = lines.get(service);
+    if (!l) {
+      l = { service, count: 0, of: null, names: [], noun: f.labels?.host ? 'host' : f.subject.kind };
+      lines.set(service, l);
+    }
+    l.count++;
+    l.names.push(f.labels?.host || subjectName(f.subject));
+    const of = f.evidence.serviceHosts;
+    if (typeof of === 'number' && Number.isFinite(of)) l.of = Math.max(l.of ?? 0, of, l.count);
+  }
+  return [...lines.values()];
 }
 
 /**
  * Groups already-sorted findings by (rule, severity), in order of first appearance,
  * keeping the first `limit` of each: a broker with 400 idle notification queues
- * must not push the one memory alarm off the screen.
+ * must not push the one memory alarm off the screen. A group longer than `limit`
+ * whose findings name OpenStack services is also split per service (`services`).
  */
 export function groupFindings<T extends Finding>(findings: readonly T[], limit: number): FindingGroup<T>[] {
   const groups = new Map<string, { rule: string; severity: Severity; all: T[] }>();
@@ -54,14 +118,20 @@ export function groupFindings<T extends Finding>(findings: readonly T[], limit: 
     }
     g.all.push(f);
   }
+  const keep = Math.max(1, limit);
   return [...groups.values()].map((g) => {
     const remedies = new Set(g.all.map((f) => f.remedy));
+    const sharedRemedy = remedies.size === 1 ? g.all[0]!.remedy : null;
+    const more = Math.max(0, g.all.length - keep);
     return {
       rule: g.rule,
       severity: g.severity,
-      shown: g.all.slice(0, Math.max(1, limit)),
-      more: Math.max(0, g.all.length - Math.max(1, limit)),
-      sharedRemedy: remedies.size === 1 ? g.all[0]!.remedy : null,
+      shown: g.all.slice(0, keep),
+      more,
+      sharedRemedy,
+      count: g.all.length,
+      services: more > 0 ? serviceLines(g.all) : null,
+      remedy: sharedRemedy ?? ruleById(g.rule)?.remedy ?? g.all[0]!.remedy,
     };
   });
 }

@@ -4,7 +4,7 @@
 import type { Severity } from '../rules/index.js';
 import { HEADROOM_WARN_AT, type ClusterReport, type Headroom, type Level, type QueueRow, type Report, type ReportStatus } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
+import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
 import { securityHtml } from './security.js';
 
 export interface HtmlOptions {
@@ -122,6 +122,23 @@ function findingsSection(report: Report, perRule: number): string {
   const body: string[] = [];
   for (const c of report.clusters) {
     for (const g of groupFindings(c.findings, perRule)) {
+      if (g.services) {
+        // A mass failure: one row per service with counts and a few names, the remedy once.
+        const lines = g.services.slice(0, perRule);
+        const rest = g.services.length - lines.length;
+        for (const [i, s] of lines.entries()) {
+          const remedy = i === 0 ? `<td class="remedy" rowspan="${lines.length + (rest > 0 ? 1 : 0)}">${richText(g.remedy)}</td>` : '';
+          body.push(
+            `<tr class="finding group sev-${g.severity}" data-rule="${esc(g.rule)}" data-severity="${g.severity}" data-count="${s.count}">` +
+              `<td><span class="badge ${g.severity}">${SEVERITY_WORD[g.severity]}</span></td>` +
+              `<td><div><span class="rule">${esc(g.rule)}</span> <span class="muted">service</span> <span class="subject">${esc(s.service)}</span>${multi ? ` <span class="muted">on ${esc(c.name)}</span>` : ''}</div>` +
+              `<div class="summary">${esc(serviceLineText(g.rule, s, 5))}</div></td>` +
+              `${remedy}</tr>`,
+          );
+        }
+        if (rest > 0) body.push(`<tr class="more"><td></td><td>… and ${esc(plural(rest, 'more service'))}</td></tr>`);
+        continue;
+      }
       // One remedy cell for a group that shares it: ten identical remedies are noise.
       const span = g.sharedRemedy !== null && g.shown.length > 1 ? g.shown.length + (g.more > 0 ? 1 : 0) : 0;
       for (const [i, f] of g.shown.entries()) {

@@ -2,7 +2,7 @@
 // user data, so they go into code spans and every other cell is escaped.
 import type { ClusterReport, Report } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, severityCounts } from './format.js';
+import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
 import { statusLine } from './text.js';
 import { securityMarkdown } from './security.js';
 
@@ -60,6 +60,20 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     const body: string[][] = [];
     for (const c of report.clusters) {
       for (const g of groupFindings(c.findings, perRule)) {
+        if (g.services) {
+          // A mass failure: one row per service with counts and a few names, the remedy once.
+          for (const [i, s] of g.services.slice(0, perRule).entries()) {
+            body.push([
+              `**${SEVERITY_WORD[g.severity]}**`,
+              mdCode(g.rule),
+              `service ${mdCode(s.service)}${multi ? ` on ${mdCode(c.name)}` : ''}`,
+              mdText(serviceLineText(g.rule, s, 5)),
+              i === 0 ? mdRich(g.remedy) : '(same as above)',
+            ]);
+          }
+          if (g.services.length > perRule) body.push(['', mdCode(g.rule), `… and ${plural(g.services.length - perRule, 'more service')}`, '', '']);
+          continue;
+        }
         for (const [i, f] of g.shown.entries()) {
           body.push([
             `**${SEVERITY_WORD[f.severity]}**`,

@@ -3,7 +3,7 @@
 import type { Severity } from '../rules/index.js';
 import type { ClusterReport, Headroom, Report, ReportStatus } from './model.js';
 import { fmtBytesShort, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { STATUS_WORD, SEVERITY_TAG, groupFindings, oneLine, orphanLine, severityCounts, subjectLabel, truncate, wrap } from './format.js';
+import { STATUS_WORD, SEVERITY_TAG, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts, subjectLabel, truncate, wrap } from './format.js';
 import { table, type Cell } from './table.js';
 import { securityText } from './security.js';
 
@@ -86,6 +86,16 @@ function findingLines(c: ClusterReport, p: Palette, width: number, perRule: numb
       indent + (i === 0 && label ? p.cyan(label) + style(l.slice(label.length)) : style(l)),
     );
   for (const g of groupFindings(c.findings, perRule)) {
+    if (g.services) {
+      // A mass failure: one line per service with counts and a few names, the remedy once.
+      const tag = severityStyle(p, g.severity)(SEVERITY_TAG[g.severity].padEnd(4));
+      const kind = g.shown[0]!.subject.kind;
+      out.push(`${tag}  ${p.bold(g.rule)}  ${plural(g.count, kind)} of ${plural(g.services.length, 'service')}`);
+      for (const s of g.services.slice(0, perRule)) out.push(...body('', serviceLineText(g.rule, s)));
+      if (g.services.length > perRule) out.push(p.dim(`${indent}… and ${plural(g.services.length - perRule, 'more service')}`));
+      out.push(...body('Fix (all above): ', g.remedy));
+      continue;
+    }
     g.shown.forEach((f, i) => {
       const tag = severityStyle(p, f.severity)(SEVERITY_TAG[f.severity].padEnd(4));
       out.push(`${tag}  ${p.bold(f.rule)}  ${truncate(oneLine(subjectLabel(f.subject)), width - 8 - f.rule.length)}`);

@@ -2,6 +2,7 @@
 // README's rule reference (test/unit/rules-catalogue.test.ts holds it). Ids are a stable contract (config, alert labels, `warren check --rule`, alerts/ rule files).
 import * as broker from './catalogue/broker.js';
 import * as connections from './catalogue/connections.js';
+import * as correlated from './catalogue/correlated.js';
 import * as openstack from './catalogue/openstack.js';
 import * as probe from './catalogue/probe.js';
 import * as queueLatency from './catalogue/queue-latency.js';
@@ -44,6 +45,7 @@ export const catalogue: readonly Rule[] = Object.freeze([
   openstack.notificationsUnconsumed,
   openstack.orphanQueues,
   openstack.serviceConnectionsHigh,
+  correlated.correlatedOutage,
   // Security
   security.authenticationFailures,
   security.listenerWithoutTls,

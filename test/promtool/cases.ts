@@ -782,6 +782,28 @@ export const PROMTOOL_FILES: Record<string, PromtoolCase[]> = {
         };
       },
     ),
+    {
+      name: 'openstack-correlated-outage is forwarded from warren_alert_active at critical, per service',
+      series: [
+        [
+          sel('warren_alert_active', { rule: 'openstack-correlated-outage', severity: 'critical', subject_kind: 'service', subject: 'nova-compute', vhost: '/' }),
+          steps([1, 4], [0, 4]),
+        ],
+      ],
+      evals: [
+        {
+          at: 2,
+          alert: 'openstack-correlated-outage',
+          firing: [
+            {
+              labels: at({ rule: 'openstack-correlated-outage', severity: 'critical', subject_kind: 'service', subject: 'nova-compute', vhost: '/' }),
+              summary: 'warren reports openstack-correlated-outage on service nova-compute (cluster prod)',
+            },
+          ],
+        },
+        { at: 6, alert: 'openstack-correlated-outage', firing: [] },
+      ],
+    },
   ],
 
   'self.test.yml': [

@@ -35,6 +35,7 @@ const OPENSTACK_IDS = [
   'openstack-notifications-unconsumed',
   'openstack-orphan-queues',
   'openstack-service-connections-high',
+  'openstack-correlated-outage',
 ];
 // The security audit's rules, then the active probe's (src/rules/catalogue/security.ts, probe.ts).
 const SECURITY_IDS = [

@@ -24,7 +24,7 @@ export const CRITICAL_HOST_TOPICS: readonly string[] = ['compute', 'compute-alt'
 const CRITICAL_HOST_TOPICS_RE = alternation(CRITICAL_HOST_TOPICS);
 
 /** A per-host RPC queue of a real host; heat's per-process engine_id queues are orphans instead. */
-function isHostQueue(q: QueueInfo): boolean {
+export function isHostQueue(q: QueueInfo): boolean {
   return q.role.kind === 'rpc_host' && !PER_PROCESS_TOPICS.has(q.role.topic);
 }
 
@@ -33,6 +33,23 @@ function isPerProcessQueue(q: QueueInfo): boolean {
   if (q.role.kind === 'reply') return true;
   if (q.role.kind === 'fanout') return q.type !== 'stream'; // a stream fanout is shared and retention-bound
   return q.role.kind === 'rpc_host' && PER_PROCESS_TOPICS.has(q.role.topic);
+}
+
+export function topicKey(q: QueueInfo): string {
+  return `${q.vhost}\u0000${q.role.service}\u0000${q.role.topic}`;
+}
+
+/** The hosts that have a per-host queue, per vhost, service and topic. */
+export function hostsPerTopic(queues: readonly QueueInfo[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const q of queues) {
+    if (!isHostQueue(q)) continue;
+    const k = topicKey(q);
+    let hosts = out.get(k);
+    if (!hosts) out.set(k, (hosts = new Set()));
+    hosts.add(q.role.host);
+  }
+  return out;
 }
 
 const HOST_QUEUE_REMEDY =
@@ -63,6 +80,8 @@ export const hostQueueUnconsumed = defineRule({
     })),
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
+    // Hosts per service and topic, so a report can say "on 2,223 of 2,230 hosts".
+    const hostsOf = hostsPerTopic(ctx.snapshot.queues);
     for (const q of ctx.snapshot.queues) {
       if (!isHostQueue(q) || q.consumers > 0) continue;
       if (!thresholds(queueScope(q))) continue;
@@ -104,6 +123,7 @@ export const hostQueueUnconsumed = defineRule({
             hostConnections: d.hostConnections,
             messages: q.messages,
             idleSeconds: idle,
+            serviceHosts: hostsOf.get(topicKey(q))?.size ?? 1,
           },
           { severity: CRITICAL_HOST_TOPICS.includes(q.role.topic) ? 'critical' : 'warning', remedy, labels: queueLabels(q) },
         ),
