@@ -280,3 +280,69 @@ export function versionAtLeast(version: string, major: number, minor: number): b
   const b = Number(m[2]);
   return a > major || (a === major && b >= minor);
 }
+
+// ---- consumers gone and acknowledgements stalled -------------------------------------
+
+/**
+ * How long a queue has had no consumer, from the samples (the daemon's history, a one-shot
+ * run's few samples): the age of the oldest sample of the trailing run without a consumer.
+ * `atLeast` when that run reaches back to the oldest sample (it may be older still).
+ * Null when the queue has a consumer now.
+ */
+export function consumerGone(ctx: RuleContext, q: QueueInfo): { seconds: number; atLeast: boolean } | null {
+  if (q.consumers > 0) return null;
+  const samples = samplesOf(ctx);
+  const key = queueKey(q);
+  let since = ctx.snapshot.takenAt;
+  let reachedOldest = true;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const s = samples[i]!;
+    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    if (!past || past.consumers > 0) {
+      reachedOldest = false;
+      break;
+    }
+    since = s.takenAt;
+  }
+  return { seconds: Math.max(0, (ctx.now - since) / 1000), atLeast: reachedOldest };
+}
+
+/**
+ * Whether a queue's acknowledgements have stalled with messages unacknowledged: in every
+ * sample of the last `windowSeconds` (there must be one at least that old) it held
+ * ≥ `minUnacked` unacknowledged messages, and its ack counter did not advance between
+ * that sample and now. Where the counters are unknown (the prometheus-plugin path, stats
+ * off), the unacknowledged count never falling across the window stands for it: a
+ * consumer that acknowledges brings it down. A delivery caught in flight (oslo acks on
+ * receipt) is never there for a whole window, so it never counts.
+ */
+export function acksStalled(ctx: RuleContext, q: QueueInfo, windowSeconds: number, minUnacked: number): { since: number; ackedKnown: boolean } | null {
+  if (q.unacked < minUnacked) return null;
+  const samples = samplesOf(ctx);
+  const key = queueKey(q);
+  const cutoff = ctx.snapshot.takenAt - windowSeconds * 1000;
+  let base = -1;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    if (samples[i]!.takenAt <= cutoff) {
+      base = i;
+      break;
+    }
+  }
+  if (base < 0) return null;
+  let prev = -1;
+  let neverFell = true;
+  let first: QueueInfo | undefined;
+  for (let i = base; i < samples.length; i++) {
+    const s = samples[i]!;
+    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    if (!past || past.unacked < minUnacked) return null;
+    if (!first) first = past;
+    if (prev >= 0 && past.unacked < prev) neverFell = false;
+    prev = past.unacked;
+  }
+  const a = first?.counters?.acked;
+  const b = q.counters?.acked;
+  const ackedKnown = a !== undefined && b !== undefined;
+  if (ackedKnown ? b !== a : !neverFell) return null;
+  return { since: samples[base]!.takenAt, ackedKnown };
+}

@@ -4,7 +4,7 @@
 // Order matters: rules are evaluated with the state learned BEFORE the current
 // Snapshot (node-restarted compares against the previous uptime; baselines must not
 // already contain the spike they judge), then `learn(prev, snapshot)` folds it in.
-import type { Snapshot } from '../snapshot/index.js';
+import { queueKey, type Snapshot } from '../snapshot/index.js';
 import type { LearnedState } from './types.js';
 
 /** Baseline and series key of the cluster's total connection count. */
@@ -30,7 +30,7 @@ export const SERIES_MAX_POINTS = 1500;
 export const BASELINE_FORGET_MS = 24 * 3_600_000;
 
 export function emptyLearned(): LearnedState {
-  return { maxNodes: 0, nodeUptimeMs: {}, baselines: {}, series: {} };
+  return { maxNodes: 0, nodeUptimeMs: {}, baselines: {}, series: {}, topicServers: {} };
 }
 
 export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
@@ -59,7 +59,28 @@ export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
     if (n.running) series[diskSeriesKey(n.name)] = append(prev.series[diskSeriesKey(n.name)], at, n.diskFree);
   }
 
-  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series };
+  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series, topicServers: topicServers(prev.topicServers, snapshot) };
+}
+
+/** Who consumes each shared RPC topic now, over what was learned before; forgotten after a day unseen. */
+function topicServers(prev: LearnedState['topicServers'], snapshot: Snapshot): NonNullable<LearnedState['topicServers']> {
+  const at = snapshot.takenAt;
+  const out: NonNullable<LearnedState['topicServers']> = {};
+  for (const [k, v] of Object.entries(prev ?? {})) if (at - v.at < BASELINE_FORGET_MS) out[k] = v;
+  const topics = new Set(snapshot.queues.filter((q) => q.role.kind === 'rpc_topic' && q.consumers > 0).map((q) => queueKey(q)));
+  if (topics.size === 0) return out;
+  const conns = new Map(snapshot.connections.map((c) => [c.name, c]));
+  const seen = new Map<string, Set<string>>();
+  for (const c of snapshot.consumers) {
+    const k = queueKey({ vhost: c.vhost, name: c.queue });
+    const host = conns.get(c.connection)?.role.host;
+    if (!topics.has(k) || !host) continue;
+    let s = seen.get(k);
+    if (!s) seen.set(k, (s = new Set()));
+    s.add(host);
+  }
+  for (const [k, hosts] of seen) out[k] = { hosts: [...hosts].sort(), at };
+  return out;
 }
 
 /** Connections per OpenStack service and host (service '' = not an OpenStack client, skipped). */

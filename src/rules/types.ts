@@ -52,6 +52,12 @@ export interface LearnedState {
   baselines: Record<string, { value: number; samples: number; updatedAt?: number }>;
   /** Compact long-window series, e.g. total connections every poll for 30+ minutes. */
   series: Record<string, Array<[number, number]>>;
+  /**
+   * Hosts whose processes consumed each shared RPC topic queue (key: queueKey), and when
+   * last seen: openstack-rpc-topic-unconsumed names them once every consumer is gone.
+   * Optional: state files written before it have none.
+   */
+  topicServers?: Record<string, { hosts: string[]; at: number }>;
 }
 
 /** Threshold values for one rule, resolved for one subject. */
