@@ -37,7 +37,7 @@ export async function sampleCluster(cfg: ClusterConfig, topics: TopicTable, conf
     const samples = [first.snapshot, second.snapshot];
     const snapshot = second.snapshot;
     const evaluation = evaluateAll(
-      { now: snapshot.takenAt, snapshot, history: samples, learned: learn(emptyLearned(), first.snapshot), oneShot: true, rates: createRatesMemo() },
+      { now: snapshot.takenAt, snapshot, history: samples, learned: learn(emptyLearned(), first.snapshot), oneShot: true, rates: createRatesMemo(), ...(cfg.expectedNodes !== undefined ? { expectedNodes: cfg.expectedNodes } : {}) },
       thresholdLookup(cfg.rules, catalogue),
     );
     for (const e of evaluation.errors) process.stderr.write(`warren: rule ${e.rule} failed: ${e.message}\n`);

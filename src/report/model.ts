@@ -4,7 +4,7 @@
 import type { Finding, Severity } from '../rules/index.js';
 import type { HostQueue, OpenStackView, ServiceSummary } from '../snapshot/index.js';
 import type { ConnectionInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/index.js';
-import { counterRate, queueKey, queueRates, totalRates } from '../snapshot/index.js';
+import { counterRate, otpRelease, queueKey, queueRates, totalRates } from '../snapshot/index.js';
 import { compareFindings, ruleById, unreachableFinding } from '../rules/index.js';
 import { redactUrls } from '../redact.js';
 
@@ -279,7 +279,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       fdTotal: n.fdTotal,
       partitions: [...n.partitions],
       rabbitmqVersion: n.rabbitmqVersion,
-      erlangVersion: n.erlangVersion,
+      erlangVersion: otpRelease(n, last.broker),
       uptimeMs: n.uptimeMs,
     })),
     totals: buildTotals(prev, last),

@@ -30,14 +30,21 @@ export const SERIES_MAX_POINTS = 1500;
 export const BASELINE_FORGET_MS = 24 * 3_600_000;
 
 export function emptyLearned(): LearnedState {
-  return { maxNodes: 0, nodeUptimeMs: {}, baselines: {}, series: {}, topicServers: {} };
+  return { maxNodes: 0, nodeUptimeMs: {}, baselines: {}, series: {}, topicServers: {}, nodeRestartedAt: {} };
 }
 
 export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
   const at = snapshot.takenAt;
 
   const nodeUptimeMs = { ...prev.nodeUptimeMs };
-  for (const n of snapshot.nodes) if (n.running && n.uptimeMs > 0) nodeUptimeMs[n.name] = n.uptimeMs;
+  const nodeRestartedAt = { ...prev.nodeRestartedAt };
+  for (const n of snapshot.nodes) {
+    if (!n.running || n.uptimeMs <= 0) continue;
+    const before = prev.nodeUptimeMs[n.name];
+    if (before !== undefined && n.uptimeMs < before) nodeRestartedAt[n.name] = at;
+    nodeUptimeMs[n.name] = n.uptimeMs;
+  }
+  for (const [k, v] of Object.entries(nodeRestartedAt)) if (at - v >= BASELINE_FORGET_MS) delete nodeRestartedAt[k];
 
   const baselines: LearnedState['baselines'] = {};
   for (const [k, b] of Object.entries(prev.baselines)) {
@@ -59,7 +66,7 @@ export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
     if (n.running) series[diskSeriesKey(n.name)] = append(prev.series[diskSeriesKey(n.name)], at, n.diskFree);
   }
 
-  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series, topicServers: topicServers(prev.topicServers, snapshot) };
+  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series, topicServers: topicServers(prev.topicServers, snapshot), nodeRestartedAt };
 }
 
 /** Who consumes each shared RPC topic now, over what was learned before; forgotten after a day unseen. */

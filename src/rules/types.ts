@@ -58,6 +58,8 @@ export interface LearnedState {
    * Optional: state files written before it have none.
    */
   topicServers?: Record<string, { hosts: string[]; at: number }>;
+  /** node name -> when its uptime was last seen going backwards (node-restarted reports it for a while). */
+  nodeRestartedAt?: Record<string, number>;
 }
 
 /** Threshold values for one rule, resolved for one subject. */

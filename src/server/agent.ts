@@ -131,7 +131,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
-      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false, rates: rt.poller.rates }, rt.lookup));
+      const evaluation = await sliced(evaluationSteps({ now, snapshot, history: status.history, learned: rt.learned, oneShot: false, rates: rt.poller.rates, ...(rt.cfg.expectedNodes !== undefined ? { expectedNodes: rt.cfg.expectedNodes } : {}) }, rt.lookup));
       for (const e of evaluation.errors) log.error({ cluster: rt.cfg.name, rule: e.rule }, `rule failed: ${e.message}`);
       // Learn after judging: node-restarted and the baselines compare against what came before.
       rt.learned = learn(rt.learned, snapshot);
@@ -201,7 +201,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         return acceptsGzip ? { body: gzipWithTail(gzip, own), gzip: true } : { body: [plain, own], gzip: false };
       },
       healthz: () => health(clusters),
-      alerts: () => allAlerts().map(publicAlert),
+      alerts: () => clusters.flatMap((c) => activeAlerts(c.alerts, { includePending: true })).map(publicAlert),
       report: (format) => {
         if (!REPORT_FORMATS.includes(format as ReportFormat)) return { contentType: 'text/plain', body: `unknown format "${format}"; use ${REPORT_FORMATS.join(', ')}\n` };
         if (clusters.every((c) => c.poller.status().lastAttemptAt === null)) return null;
@@ -252,7 +252,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   };
 }
 
-/** What /alerts shows: the alert without internal bookkeeping. */
+/** What /alerts shows: a pending or firing alert without internal bookkeeping; summary and evidence are the latest evaluation's. */
 function publicAlert(a: Alert) {
   return {
     fingerprint: a.fingerprint,
@@ -260,6 +260,8 @@ function publicAlert(a: Alert) {
     rule: a.rule,
     severity: a.severity,
     state: a.state,
+    /** Pending since (state pending) or firing since (state firing). */
+    since: new Date(a.state === 'firing' && a.firingAt ? a.firingAt : a.activeAt).toISOString(),
     subject: a.subject,
     labels: a.labels,
     summary: a.summary,

@@ -20,6 +20,7 @@ export type {
   VhostInfo,
 } from './types.js';
 export { buildSnapshot } from './build.js';
+export { otpRelease } from './erlang.js';
 export {
   baselineFor,
   counterRate,

@@ -203,6 +203,20 @@ async function collectQueues(
   return { queues: await queuesFromManagement(statsDisabled, api), depth: null, source: 'management', pluginFailedAt: state.pluginFailedAt, listing: null };
 }
 
+/**
+ * A plugin request's error with the plugin's own hint: the generic one names the management
+ * plugin and --url, which are not what is wrong here.
+ */
+function pluginError(err: unknown): Error {
+  if (!(err instanceof SourceError)) return err as Error;
+  const what = err.message.replace(/:\s*(is RabbitMQ running|check --url)[^]*$/, '');
+  return new SourceError(
+    err.kind,
+    `${what}: is the rabbitmq_prometheus plugin enabled (rabbitmq-plugins enable rabbitmq_prometheus), and is --prometheus-url (prometheusUrl in the config) right?`,
+    err.status,
+  );
+}
+
 async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>): Promise<readonly RawQueue[]> {
   const path = statsDisabled
     ? `/api/queues?disable_stats=true&enable_queue_totals=true&columns=${QUEUE_BASIC_COLUMNS},consumers,messages,messages_ready,messages_unacknowledged`
@@ -237,7 +251,9 @@ async function queuesFromPlugin(
   const [fetched] = await Promise.all([
     usable ? Promise.resolve(null) : fetchListing(),
     ...[...urls.values()].map(async (u) => {
-      const text = await http.getText(u + DETAILED_PATH, counter, { auth: false });
+      const text = await http.getText(u + DETAILED_PATH, counter, { auth: false }).catch((err: unknown) => {
+        throw pluginError(err);
+      });
       for (const [k, v] of await sliced(parseDetailedSteps(text))) depth.set(k, v);
     }),
   ]);
