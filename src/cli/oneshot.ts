@@ -30,7 +30,7 @@ export async function sampleCluster(cfg: ClusterConfig, topics: TopicTable, conf
     await sleep(sampleSeconds * 1000);
     let second;
     try {
-      second = await pollCluster(cfg, http, first.state, ctx);
+      second = await pollCluster(cfg, http, first.state, { ...ctx, learnedHosts: first.learnedHosts });
     } catch (err) {
       return unreachable([first.snapshot], err);
     }

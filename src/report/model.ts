@@ -107,6 +107,11 @@ export interface ReportOpenStack {
     more: number;
   };
   orphans: OpenStackView['orphans'];
+  /**
+   * How connections were put on hosts: peer address -> host from the config's openstack.hosts
+   * (`configured`, it wins) and learned from the consumers of per-host RPC queues (`learned`).
+   */
+  hostMap: { configured: Array<{ address: string; host: string }>; learned: Array<{ address: string; host: string }> };
 }
 
 export interface SampleInfo {
@@ -253,7 +258,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       broker: { version: '', erlang: '', clusterName: '' },
       nodes: [],
       totals: emptyTotals(),
-      openstack: buildOpenStack(null, limit),
+      openstack: { ...buildOpenStack(null, limit), hostMap: { configured: [], learned: [] } },
       findings,
       samples: { count: 0, takenAt: [], spanSeconds: 0 },
       headroom: [],
@@ -283,7 +288,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       uptimeMs: n.uptimeMs,
     })),
     totals: buildTotals(prev, last),
-    openstack: buildOpenStack(c.view, limit),
+    openstack: { ...buildOpenStack(c.view, limit), hostMap: hostMapOf(last) },
     findings,
     samples: {
       count: samples.length,
@@ -536,7 +541,7 @@ function buildConnections(conns: readonly ConnectionInfo[], limit: number): Conn
   };
 }
 
-function buildOpenStack(view: OpenStackView | null, limit: number): ReportOpenStack {
+function buildOpenStack(view: OpenStackView | null, limit: number): Omit<ReportOpenStack, 'hostMap'> {
   if (!view) {
     return {
       services: [],
@@ -584,4 +589,13 @@ function buildOpenStack(view: OpenStackView | null, limit: number): ReportOpenSt
     },
     orphans: { ...view.orphans },
   };
+}
+
+/** The Snapshot's address -> host maps as sorted lists (empty when it was built without one). */
+function hostMapOf(s: Snapshot): ReportOpenStack['hostMap'] {
+  const list = (m: Readonly<Record<string, string>> | undefined) =>
+    Object.entries(m ?? {})
+      .map(([address, host]) => ({ address, host }))
+      .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.address < b.address ? -1 : 1));
+  return { configured: list(s.hostMap?.configured), learned: list(s.hostMap?.learned) };
 }

@@ -62,6 +62,8 @@ interface SavedState {
   notifiers: NotifiersJSON;
   alerts: Record<string, AlertState>;
   learned: Record<string, LearnedState>;
+  /** Per cluster: peer address -> host learned from per-host queue consumers (src/openstack/learn-hosts.ts). */
+  hosts?: Record<string, Record<string, string>>;
 }
 
 export async function startAgent(config: WarrenConfig, log: Logger): Promise<Agent> {
@@ -115,6 +117,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       notifiers: notifiers.toJSON(),
       alerts: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.alerts])),
       learned: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.learned])),
+      hosts: Object.fromEntries(clusters.map((c) => [c.cfg.name, { ...(c.poller.status().learnedHosts ?? {}) }])),
     };
     // Chained, so two saves never race on the same file.
     saving = saving.then(() => saveState(file, state)).catch((err: unknown) => log.error({ file }, `cannot save state: ${(err as Error).message}`));
@@ -157,6 +160,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       topics,
       openstack: config.openstack,
       log,
+      ...(saved?.hosts?.[cfg.name] ? { learnedHosts: saved.hosts[cfg.name] } : {}),
       onPoll: (status) => {
         afterPolls = afterPolls
           .then(async () => {
@@ -279,7 +283,7 @@ async function readSavedState(file: string, log: Logger): Promise<SavedState | n
       log.warn({ file }, `state file has version ${String(data.version)}, expected ${STATE_VERSION}; starting fresh`);
       return null;
     }
-    return data ? { version: data.version, notifiers: data.notifiers ?? { queues: {} }, alerts: data.alerts ?? {}, learned: data.learned ?? {} } : null;
+    return data ? { version: data.version, notifiers: data.notifiers ?? { queues: {} }, alerts: data.alerts ?? {}, learned: data.learned ?? {}, ...(data.hosts ? { hosts: data.hosts } : {}) } : null;
   } catch (err) {
     log.error({ file }, `${(err as Error).message}; starting without saved state`);
     return null;

@@ -14,6 +14,7 @@ export type {
   QueueCounters,
   QueueInfo,
   QueueRole,
+  HostMap,
   Snapshot,
   Totals,
   UserInfo,

@@ -68,4 +68,15 @@ export interface Snapshot {
   readonly users: readonly UserInfo[];
   readonly totals: Totals;
   readonly poll: PollStats;
+  /**
+   * Peer address -> host used to attribute this Snapshot's connections: `configured` from the
+   * config's openstack.hosts (it wins), `learned` from the consumers of per-host RPC queues
+   * (src/openstack/learn-hosts.ts). Absent when built without one.
+   */
+  readonly hostMap?: HostMap;
+}
+
+export interface HostMap {
+  readonly configured: Readonly<Record<string, string>>;
+  readonly learned: Readonly<Record<string, string>>;
 }
