@@ -3,6 +3,7 @@
 // trends). Everything here is pure; summaries are worded with src/format.ts.
 import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/index.js';
 import { baselineFor, queueIndex, queueKey, queueRates, type QueueRates } from '../snapshot/index.js';
+import { fmtDuration } from '../format.js';
 import type { Finding, PromqlAlert, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
 
 export type Scope = { vhost?: string; queue?: string; service?: string };
@@ -345,4 +346,9 @@ export function acksStalled(ctx: RuleContext, q: QueueInfo, windowSeconds: numbe
   const ackedKnown = a !== undefined && b !== undefined;
   if (ackedKnown ? b !== a : !neverFell) return null;
   return { since: samples[base]!.takenAt, ackedKnown };
+}
+
+/** "for 75 s", or "for at least 4 s" when the samples do not reach back to when it started. */
+export function goneFor(g: { seconds: number; atLeast: boolean }): string {
+  return `for ${g.atLeast ? 'at least ' : ''}${fmtDuration(g.seconds)}`;
 }

@@ -199,6 +199,17 @@ describe('openstack-host-queue-unconsumed', () => {
     expect(run('openstack-host-queue-unconsumed', ctxOf(idle, { oneShot: true, history: [a, idle] }))).toHaveLength(1);
   });
 
+  it('says how long the consumer has been gone (from the history; "at least" when it reaches the oldest sample), not the idle time', () => {
+    const a = makeSnapshot({ queues: [q('compute.cmp-01', { consumers: 1 })] });
+    const b = later(a, 30, { queues: [q('compute.cmp-01', { consumers: 0, idleSince: a.takenAt - 13_000 })] });
+    const c = later(a, 200, { queues: [q('compute.cmp-01', { consumers: 0, idleSince: a.takenAt - 13_000 })] });
+    const f = run('openstack-host-queue-unconsumed', ctxOf(c, { history: [a, b, c] }));
+    expect(f[0]!.summary).toContain('has no consumer for 3m:');
+    expect(f[0]!.evidence).toMatchObject({ consumerGoneSeconds: 170, consumerGoneAtLeast: false });
+    const g = run('openstack-host-queue-unconsumed', ctxOf(c, { history: [b, c], oneShot: true }));
+    expect(g[0]!.summary).toContain('has no consumer for at least 3m:');
+  });
+
   it('can be disabled for one service', () => {
     const lookup = thresholdLookup({ ...noConfig, overrides: [{ rule: 'openstack-host-queue-unconsumed', service: 'neutron', disabled: true }] }, catalogue);
     const s = makeSnapshot({ queues: [q('compute.cmp-01', { consumers: 0 }), q('dhcp_agent.net-1', { consumers: 0 })] });

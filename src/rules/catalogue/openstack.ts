@@ -11,6 +11,7 @@ import {
   idleSeconds,
   acksStalled,
   consumerGone,
+  goneFor,
   queueHeldFor,
   queueHolds,
   queueLabels,
@@ -89,6 +90,7 @@ export const hostQueueUnconsumed = defineRule({
             ? '; it holds no connection: the process is gone'
             : '';
       const idle = idleSeconds(ctx, q);
+      const gone = consumerGone(ctx, q);
       const remedy =
         d.verdict === 'lost-subscription'
           ? `Restart ${who} on ${d.host}: it is connected but no longer consumes (a lost subscription). ${HOST_QUEUE_REMEDY}`
@@ -96,7 +98,7 @@ export const hostQueueUnconsumed = defineRule({
       out.push(
         finding(
           queueSubject(q),
-          `${q.name} has no consumer: ${who} on ${d.host} is down${why}; ${fmtInt(q.messages)} messages waiting${idle !== null ? `, idle ${fmtDuration(idle)}` : ''}`,
+          `${q.name} has no consumer${gone ? ` ${goneFor(gone)}` : ''}: ${who} on ${d.host} is down${why}; ${fmtInt(q.messages)} messages waiting${idle !== null ? `, last activity ${fmtDuration(idle)} ago` : ''}`,
           {
             service: q.role.service,
             topic: q.role.topic,
@@ -107,6 +109,8 @@ export const hostQueueUnconsumed = defineRule({
             hostConnections: d.hostConnections,
             messages: q.messages,
             idleSeconds: idle,
+            consumerGoneSeconds: gone?.seconds ?? null,
+            consumerGoneAtLeast: gone?.atLeast ?? null,
           },
           { severity: CRITICAL_HOST_TOPICS.includes(q.role.topic) ? 'critical' : 'warning', remedy, labels: queueLabels(q) },
         ),
@@ -134,10 +138,6 @@ function servedBy(ctx: RuleContext, q: QueueInfo): string[] {
   return [...hosts].sort();
 }
 
-/** "for 75 s", or "for at least 4 s" when the samples do not reach the start. */
-export function goneFor(g: { seconds: number; atLeast: boolean }): string {
-  return `for ${g.atLeast ? 'at least ' : ''}${fmtDuration(g.seconds)}`;
-}
 
 export const topicUnconsumed = defineRule({
   id: 'openstack-rpc-topic-unconsumed',
@@ -355,10 +355,11 @@ export const notificationsUnconsumed = defineRule({
       const growing = trend !== null && trend.rising && queueHolds(ctx, q, (x) => x.consumers === 0);
       if (!big && !growing) continue;
       const grew = trend && trend.rising ? ` and grew by ${fmtInt(trend.to - trend.from)} in ${fmtDuration(trend.seconds)}` : '';
+      const gone = consumerGone(ctx, q);
       out.push(
         finding(
           queueSubject(q),
-          `Notification queue ${q.name} has no consumer and holds ${fmtInt(q.messages)} messages${grew}: nothing reads ${q.role.service ? `${q.role.service}'s ` : 'these '}notifications`,
+          `Notification queue ${q.name} has no consumer${gone ? ` ${goneFor(gone)}` : ''} and holds ${fmtInt(q.messages)} messages${grew}: nothing reads ${q.role.service ? `${q.role.service}'s ` : 'these '}notifications`,
           { messages: q.messages, consumers: 0, threshold: t.messages, growth: trend && trend.rising ? trend.to - trend.from : 0, windowSeconds: trend?.seconds ?? null },
           { labels: queueLabels(q) },
         ),

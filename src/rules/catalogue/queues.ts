@@ -5,7 +5,9 @@ import type { Finding } from '../types.js';
 import { fmtDuration, fmtInt, fmtRate, listSome } from '../../format.js';
 import {
   clusterSubject,
+  consumerGone,
   defineRule,
+  goneFor,
   idleSeconds,
   queueHeldFor,
   queueHolds,
@@ -191,11 +193,12 @@ export const queueNoConsumer = defineRule({
       if (!t || q.messages < t.messages) continue;
       if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0 && x.messages >= t.messages)) continue;
       const idle = idleSeconds(ctx, q);
+      const gone = consumerGone(ctx, q);
       out.push(
         finding(
           queueSubject(q),
-          `${where(q)} has ${fmtInt(q.messages)} messages and no consumer${idle !== null ? ` (idle for ${fmtDuration(idle)})` : ''}`,
-          { messages: q.messages, ready: q.ready, consumers: 0, idleSeconds: idle },
+          `${where(q)} has ${fmtInt(q.messages)} messages and no consumer${gone ? ` ${goneFor(gone)}` : ''}${idle !== null ? ` (idle for ${fmtDuration(idle)})` : ''}`,
+          { messages: q.messages, ready: q.ready, consumers: 0, idleSeconds: idle, consumerGoneSeconds: gone?.seconds ?? null, consumerGoneAtLeast: gone?.atLeast ?? null },
           { labels: queueLabels(q) },
         ),
       );
