@@ -309,24 +309,35 @@ export function consumerGone(ctx: RuleContext, q: QueueInfo): { seconds: number;
 }
 
 /**
- * Whether a queue's acknowledgements have stalled with messages unacknowledged: in every
- * sample of the last `windowSeconds` (there must be one at least that old) it held
- * ≥ `minUnacked` unacknowledged messages, and its ack counter did not advance between
- * that sample and now. Where the counters are unknown (the prometheus-plugin path, stats
- * off), the unacknowledged count never falling across the window stands for it: a
- * consumer that acknowledges brings it down. A delivery caught in flight (oslo acks on
- * receipt) is never there for a whole window, so it never counts.
+ * Whether a consumer of a queue holds messages without acknowledging them. In the daemon:
+ * in every sample of the last `windowSeconds` (there must be one at least that old) the
+ * queue held ≥ `minUnacked` unacknowledged messages, and either its ack counter did not
+ * advance between that sample and now (`ack-counter`), or the unacknowledged count grew
+ * and never fell (`unacked-grew`: one stuck consumer among healthy ones, whose acks keep
+ * the counter moving), or, without counters (the prometheus-plugin path, stats off), it
+ * never fell (`unacked-never-fell`). One-shot runs see seconds, not the window: only the
+ * `unacked-grew` form counts there, and, where the counters are known, deliveries must have
+ * outpaced acknowledgements (stale statistics read twice show neither). A delivery caught
+ * in flight (oslo acks on receipt) is never there for a whole window, so it never counts.
  */
-export function acksStalled(ctx: RuleContext, q: QueueInfo, windowSeconds: number, minUnacked: number): { since: number; ackedKnown: boolean } | null {
+export function acksStalled(
+  ctx: RuleContext,
+  q: QueueInfo,
+  windowSeconds: number,
+  minUnacked: number,
+): { since: number; decidedBy: 'ack-counter' | 'unacked-grew' | 'unacked-never-fell' } | null {
   if (q.unacked < minUnacked) return null;
   const samples = samplesOf(ctx);
   const key = queueKey(q);
-  const cutoff = ctx.snapshot.takenAt - windowSeconds * 1000;
   let base = -1;
-  for (let i = samples.length - 1; i >= 0; i--) {
-    if (samples[i]!.takenAt <= cutoff) {
-      base = i;
-      break;
+  if (ctx.oneShot) base = samples.length >= 2 ? 0 : -1;
+  else {
+    const cutoff = ctx.snapshot.takenAt - windowSeconds * 1000;
+    for (let i = samples.length - 1; i >= 0; i--) {
+      if (samples[i]!.takenAt <= cutoff) {
+        base = i;
+        break;
+      }
     }
   }
   if (base < 0) return null;
@@ -341,11 +352,20 @@ export function acksStalled(ctx: RuleContext, q: QueueInfo, windowSeconds: numbe
     if (prev >= 0 && past.unacked < prev) neverFell = false;
     prev = past.unacked;
   }
-  const a = first?.counters?.acked;
-  const b = q.counters?.acked;
-  const ackedKnown = a !== undefined && b !== undefined;
-  if (ackedKnown ? b !== a : !neverFell) return null;
-  return { since: samples[base]!.takenAt, ackedKnown };
+  const since = samples[base]!.takenAt;
+  const before = first?.counters;
+  const now = q.counters;
+  const ackedKnown = before != null && now != null;
+  const grew = neverFell && first !== undefined && q.unacked > first.unacked;
+  if (ctx.oneShot) {
+    if (!grew) return null;
+    if (ackedKnown && !(now.delivered - before.delivered > now.acked - before.acked)) return null;
+    return { since, decidedBy: 'unacked-grew' };
+  }
+  if (ackedKnown && now.acked === before.acked) return { since, decidedBy: 'ack-counter' };
+  if (grew) return { since, decidedBy: 'unacked-grew' };
+  if (!ackedKnown && neverFell) return { since, decidedBy: 'unacked-never-fell' };
+  return null;
 }
 
 /** "for 75 s", or "for at least 4 s" when the samples do not reach back to when it started. */

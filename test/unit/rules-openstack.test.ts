@@ -271,10 +271,22 @@ describe('openstack-rpc-unacked', () => {
 
   it('without ack counters (plugin path) it decides by the unacked count never falling across the window', () => {
     const s = healthy();
-    const stuck = [at(s, 0, 2, null), at(s, 30, 2, null), at(s, 65, 5, null)];
+    const stuck = [at(s, 0, 2, null), at(s, 30, 2, null), at(s, 65, 2, null)];
     expect(run('openstack-rpc-unacked', ctxOf(stuck[2]!, { history: stuck }))).toMatchObject([{ evidence: { decidedBy: 'unacked-never-fell' } }]);
     const moving = [at(s, 0, 3, null), at(s, 30, 1, null), at(s, 65, 2, null)];
     expect(run('openstack-rpc-unacked', ctxOf(moving[2]!, { history: moving }))).toEqual([]);
+  });
+
+  it('one stuck consumer among healthy ones (acks advance): the unacked count only growing; one-shot runs judge that form', () => {
+    const s = healthy();
+    const h = [at(s, 0, 2, 500), at(s, 30, 9, 530), at(s, 60, 15, 560)];
+    expect(run('openstack-rpc-unacked', ctxOf(h[2]!, { history: h }))).toMatchObject([{ evidence: { decidedBy: 'unacked-grew' } }]);
+    const a = at(s, 0, 3, 500);
+    const b = at(s, 4, 7, 510);
+    expect(run('openstack-rpc-unacked', ctxOf(b, { history: [a, b], oneShot: true }))).toMatchObject([{ evidence: { decidedBy: 'unacked-grew' } }]);
+    // The same statistics read twice (not refreshed between the samples) prove nothing.
+    const stale = at(s, 4, 3, 500);
+    expect(run('openstack-rpc-unacked', ctxOf(stale, { history: [a, stale], oneShot: true }))).toEqual([]);
   });
 
   it('ignores non-RPC queues and RPC queues without unacked messages', () => {

@@ -265,14 +265,14 @@ export const rpcUnacked = defineRule({
       labels: { subject_kind: 'queue' },
     },
   ],
+  partlyInPromql: 'one stuck consumer among healthy ones (acknowledgements advance while the unacknowledged count only grows) is judged by warren alone',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
       if (!RPC_KINDS.has(q.role.kind) || q.unacked === 0) continue;
       const t = thresholds(queueScope(q));
       if (!t) continue;
-      // One-shot runs see a few seconds, not the window: they cannot tell a stuck consumer
-      // from a delivery in flight unless their samples span it (`--sample 60`).
+      // One-shot runs see a few seconds, not the window: acksStalled says what they can judge.
       const stall = acksStalled(ctx, q, t.stallSeconds, t.unacked);
       if (!stall) continue;
       const holders = consumerProcesses(ctx.snapshot, q);
@@ -283,7 +283,7 @@ export const rpcUnacked = defineRule({
           : holders.length > 1
             ? `: one of its consumers holds them (${listSome(holders)})`
             : '';
-      const how = stall.ackedKnown ? 'no acknowledgement' : 'the count never falling';
+      const how = { 'ack-counter': 'no acknowledgement', 'unacked-grew': 'the count only growing', 'unacked-never-fell': 'the count never falling' }[stall.decidedBy];
       out.push(
         finding(
           queueSubject(q),
@@ -293,7 +293,7 @@ export const rpcUnacked = defineRule({
             consumers: q.consumers,
             consumerProcesses: holders,
             stalledSeconds: seconds,
-            decidedBy: stall.ackedKnown ? 'ack-counter' : 'unacked-never-fell',
+            decidedBy: stall.decidedBy,
             threshold: t.unacked,
             stallSeconds: t.stallSeconds,
           },
