@@ -63,6 +63,9 @@ function conductorServer(): Promise<OsloProcess> {
 describe('faults in a real oslo.messaging cloud', () => {
   it('a conductor frozen (SIGSTOP) while a client calls: openstack-rpc-unacked names its pid within 90 s, while the broker still holds its connection', async () => {
     const conductor = cloud.processes.conductor!;
+    // The healthy cloud first: the daemon raises no warning or critical finding.
+    await agent.waitForPolls(3);
+    expect(agent.clusters[0]!.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     expect((await alerts()).filter((a) => a.rule === 'openstack-rpc-unacked')).toEqual([]);
     const frozenAt = Date.now();
     conductor.freeze();
@@ -91,6 +94,13 @@ describe('faults in a real oslo.messaging cloud', () => {
     const conductor = cloud.processes.conductor!;
     await conductor.stop();
     const stoppedAt = Date.now();
+    // /alerts shows it pending first, with since, before its minute is up.
+    const pending = await waitFor(async () => (await alerts()).find((x) => x.rule === 'openstack-rpc-topic-unconsumed' && x.state === 'pending'), {
+      timeoutMs: 55_000,
+      intervalMs: 1000,
+      what: 'openstack-rpc-topic-unconsumed pending in /alerts',
+    });
+    expect(Number.isNaN(Date.parse(pending.since))).toBe(false);
     const a = await waitFor(async () => (await alerts()).find((x) => x.rule === 'openstack-rpc-topic-unconsumed' && x.subject.name === 'conductor' && x.state === 'firing'), {
       timeoutMs: 90_000,
       intervalMs: 1000,
@@ -99,6 +109,8 @@ describe('faults in a real oslo.messaging cloud', () => {
     });
     expect(Date.now() - stoppedAt).toBeLessThan(95_000);
     expect(a.severity).toBe('critical');
+    // The summary is the latest evaluation's (the consumer has been gone longer), not the first one's.
+    expect(a.summary).not.toBe(pending.summary);
     expect(a.summary).toContain('nova-conductor');
     expect(a.summary).toContain('MessagingTimeout');
     // One fault, one finding.
