@@ -30,14 +30,14 @@ export async function sampleCluster(cfg: ClusterConfig, topics: TopicTable, conf
     await sleep(sampleSeconds * 1000);
     let second;
     try {
-      second = await pollCluster(cfg, http, first.state, ctx);
+      second = await pollCluster(cfg, http, first.state, { ...ctx, learnedHosts: first.learnedHosts });
     } catch (err) {
       return unreachable([first.snapshot], err);
     }
     const samples = [first.snapshot, second.snapshot];
     const snapshot = second.snapshot;
     const evaluation = evaluateAll(
-      { now: snapshot.takenAt, snapshot, history: samples, learned: learn(emptyLearned(), first.snapshot), oneShot: true, rates: createRatesMemo() },
+      { now: snapshot.takenAt, snapshot, history: samples, learned: learn(emptyLearned(), first.snapshot), oneShot: true, rates: createRatesMemo(), ...(cfg.expectedNodes !== undefined ? { expectedNodes: cfg.expectedNodes } : {}) },
       thresholdLookup(cfg.rules, catalogue),
     );
     for (const e of evaluation.errors) process.stderr.write(`warren: rule ${e.rule} failed: ${e.message}\n`);

@@ -1,7 +1,7 @@
 // Pure: Snapshots (and what rules and the poller know) in, exposition text out.
 // Names follow kbudde's rabbitmq_exporter where the meaning is the same.
 import type { Severity, Subject } from '../rules/index.js';
-import { queueKey, queueRates, totalRates, type OpenStackView, type QueueInfo, type RatesMemo, type Snapshot } from '../snapshot/index.js';
+import { otpRelease, queueKey, queueRates, totalRates, type OpenStackView, type QueueInfo, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
 import type { ProbeResult } from '../sources/index.js';
 import { ExpositionWriter } from './exposition.js';
@@ -315,7 +315,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
     w.sample('rabbitmq_node_proc_used', nl, n.procUsed);
     w.sample('rabbitmq_node_proc_available', nl, n.procTotal);
     w.sample('rabbitmq_uptime', nl, n.uptimeMs);
-    w.sample('rabbitmq_version_info', { cluster, rabbitmq_cluster: s.cluster, node: n.name, rabbitmq: n.rabbitmqVersion || s.broker.version, erlang: n.erlangVersion || s.broker.erlang }, 1);
+    w.sample('rabbitmq_version_info', { cluster, rabbitmq_cluster: s.cluster, node: n.name, rabbitmq: n.rabbitmqVersion || s.broker.version, erlang: otpRelease(n, s.broker) }, 1);
   }
 
   for (const e of s.exchanges) {

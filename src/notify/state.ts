@@ -92,6 +92,7 @@ const savedStateOnDisk = z.looseObject({
   notifiers: z.looseObject({ queues: z.record(z.string(), queueOnDisk) }).default({ queues: {} }),
   alerts: z.record(z.string(), z.looseObject({ alerts: z.record(z.string(), alertOnDisk) })).default({}),
   learned: z.record(z.string(), learnedOnDisk).default({}),
+  hosts: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
 
 /** The daemon's saved state: delivery queues, alerts and learned facts per cluster. */
@@ -100,6 +101,8 @@ export interface SavedState {
   notifiers: NotifiersJSON;
   alerts: Record<string, AlertState>;
   learned: Record<string, LearnedState>;
+  /** Per cluster: peer address -> host learned from the consumers of per-host RPC queues. */
+  hosts?: Record<string, Record<string, string>>;
 }
 
 /**

@@ -21,3 +21,4 @@ export {
   type Classification,
 } from './classify.js';
 export { hostOfServer, sameHost } from './hosts.js';
+export { learnHosts } from './learn-hosts.js';

@@ -23,6 +23,8 @@ export interface PollStatus {
   readonly clusterLabel: string;
   /** The broker's own cluster name (`rabbitmq_cluster`) from the last successful poll; null before one. */
   readonly brokerCluster?: string | null;
+  /** Peer address -> host learned so far (persisted by the daemon, given back as PollerOptions.learnedHosts). */
+  readonly learnedHosts?: Readonly<Record<string, string>>;
 }
 
 type MutableStatus = { -readonly [K in keyof PollStatus]: PollStatus[K] };
@@ -45,6 +47,8 @@ export interface PollerOptions {
   onPoll: (status: PollStatus) => void;
   /** Time and timers; tests pass one they advance by hand. */
   clock?: Clock;
+  /** Address -> host learned by an earlier run (the state file). */
+  learnedHosts?: Readonly<Record<string, string>>;
 }
 
 /** A poll error without URL paths: the same fault reads the same whichever request met it first. */
@@ -63,6 +67,7 @@ export function startPoller(o: PollerOptions): Poller {
   const interval = o.cluster.interval;
   const maxBackoff = Math.max(interval, Math.min(4 * interval, 300_000));
   const state = createPollState();
+  if (o.learnedHosts) state.learnedHosts = { ...o.learnedHosts };
   let running: Promise<void> | null = null;
   let timer: unknown = null;
   let stopped = false;
@@ -78,13 +83,16 @@ export function startPoller(o: PollerOptions): Poller {
     errors: 0,
     clusterLabel: o.cluster.name,
     brokerCluster: null,
+    learnedHosts: state.learnedHosts,
   };
 
   async function pollOnce(): Promise<void> {
     status.lastAttemptAt = now();
     try {
-      const r = await pollCluster(o.cluster, o.http, state.collector, { topics: o.topics, openstack: o.openstack, now, signal: abort.signal });
+      const r = await pollCluster(o.cluster, o.http, state.collector, { topics: o.topics, openstack: o.openstack, now, signal: abort.signal, learnedHosts: state.learnedHosts });
       state.collector = r.state;
+      state.learnedHosts = r.learnedHosts;
+      status.learnedHosts = r.learnedHosts;
       if (status.consecutiveFailures > 0) {
         o.log.info({ cluster: o.cluster.name, failures: status.consecutiveFailures }, 'broker answers again');
       }

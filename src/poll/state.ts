@@ -10,10 +10,12 @@ export interface ClusterPollState {
   readonly rates: RatesMemo;
   /** Non-fatal warnings already logged, so a 403 on /api/users is not logged every poll. */
   readonly warned: Set<string>;
+  /** Peer address -> host learned from per-host queue consumers (src/openstack/learn-hosts.ts); the daemon persists it. */
+  learnedHosts: Record<string, string>;
 }
 
 export function createPollState(): ClusterPollState {
-  return { collector: initialCollectorState(), rates: createRatesMemo(), warned: new Set() };
+  return { collector: initialCollectorState(), rates: createRatesMemo(), warned: new Set(), learnedHosts: {} };
 }
 
 /**

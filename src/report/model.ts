@@ -4,7 +4,7 @@
 import type { Finding, Severity } from '../rules/index.js';
 import type { HostQueue, OpenStackView, ServiceSummary } from '../snapshot/index.js';
 import type { ConnectionInfo, OpenStackKind, QueueInfo, Snapshot } from '../snapshot/index.js';
-import { counterRate, queueKey, queueRates, totalRates } from '../snapshot/index.js';
+import { counterRate, otpRelease, queueKey, queueRates, totalRates } from '../snapshot/index.js';
 import { compareFindings, ruleById, unreachableFinding } from '../rules/index.js';
 import { redactUrls } from '../redact.js';
 import { buildSecurity, type SecuritySection } from './security.js';
@@ -109,6 +109,11 @@ export interface ReportOpenStack {
     more: number;
   };
   orphans: OpenStackView['orphans'];
+  /**
+   * How connections were put on hosts: peer address -> host from the config's openstack.hosts
+   * (`configured`, it wins) and learned from the consumers of per-host RPC queues (`learned`).
+   */
+  hostMap: { configured: Array<{ address: string; host: string }>; learned: Array<{ address: string; host: string }> };
 }
 
 export interface SampleInfo {
@@ -255,7 +260,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       broker: { version: '', erlang: '', clusterName: '' },
       nodes: [],
       totals: emptyTotals(),
-      openstack: buildOpenStack(null, limit),
+      openstack: { ...buildOpenStack(null, limit), hostMap: { configured: [], learned: [] } },
       findings,
       samples: { count: 0, takenAt: [], spanSeconds: 0 },
       headroom: [],
@@ -282,11 +287,11 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       fdTotal: n.fdTotal,
       partitions: [...n.partitions],
       rabbitmqVersion: n.rabbitmqVersion,
-      erlangVersion: n.erlangVersion,
+      erlangVersion: otpRelease(n, last.broker),
       uptimeMs: n.uptimeMs,
     })),
     totals: buildTotals(prev, last),
-    openstack: buildOpenStack(c.view, limit),
+    openstack: { ...buildOpenStack(c.view, limit), hostMap: hostMapOf(last) },
     findings,
     samples: {
       count: samples.length,
@@ -540,7 +545,7 @@ function buildConnections(conns: readonly ConnectionInfo[], limit: number): Conn
   };
 }
 
-function buildOpenStack(view: OpenStackView | null, limit: number): ReportOpenStack {
+function buildOpenStack(view: OpenStackView | null, limit: number): Omit<ReportOpenStack, 'hostMap'> {
   if (!view) {
     return {
       services: [],
@@ -588,4 +593,13 @@ function buildOpenStack(view: OpenStackView | null, limit: number): ReportOpenSt
     },
     orphans: { ...view.orphans },
   };
+}
+
+/** The Snapshot's address -> host maps as sorted lists (empty when it was built without one). */
+function hostMapOf(s: Snapshot): ReportOpenStack['hostMap'] {
+  const list = (m: Readonly<Record<string, string>> | undefined) =>
+    Object.entries(m ?? {})
+      .map(([address, host]) => ({ address, host }))
+      .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.address < b.address ? -1 : 1));
+  return { configured: list(s.hostMap?.configured), learned: list(s.hostMap?.learned) };
 }

@@ -193,6 +193,9 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
     if (os.services.length > rows) out.push(p.dim(`  … and ${plural(os.services.length - rows, 'more service')}`));
     const orphans = orphanLine(os.orphans);
     if (orphans) out.push(`  ${orphans}`);
+    const hostsLine = (what: string, l: Array<{ address: string; host: string }>) =>
+      l.length ? `  Hosts ${what}: ${listSome(l.map((x) => `${x.host} (${x.address})`), 8)}` : null;
+    for (const line of [hostsLine('configured (openstack.hosts)', os.hostMap.configured), hostsLine('learned from per-host queue consumers', os.hostMap.learned)]) if (line) out.push(line);
   }
   if (os.available && os.hostQueues.withoutConsumers > 0) {
     const hq = os.hostQueues;

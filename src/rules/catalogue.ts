@@ -40,6 +40,7 @@ export const catalogue: readonly Rule[] = Object.freeze([
   broker.brokerUnreachable,
   // OpenStack
   openstack.hostQueueUnconsumed,
+  openstack.topicUnconsumed,
   openstack.rpcBacklog,
   openstack.rpcUnacked,
   openstack.notificationsUnconsumed,

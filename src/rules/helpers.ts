@@ -3,6 +3,7 @@
 // trends). Everything here is pure; summaries are worded with src/format.ts.
 import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/index.js';
 import { baselineFor, queueIndex, queueKey, queueRates, type QueueRates } from '../snapshot/index.js';
+import { fmtDuration } from '../format.js';
 import type { Finding, PromqlAlert, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
 
 export type Scope = { vhost?: string; queue?: string; service?: string };
@@ -280,4 +281,95 @@ export function versionAtLeast(version: string, major: number, minor: number): b
   const a = Number(m[1]);
   const b = Number(m[2]);
   return a > major || (a === major && b >= minor);
+}
+
+// ---- consumers gone and acknowledgements stalled -------------------------------------
+
+/**
+ * How long a queue has had no consumer, from the samples (the daemon's history, a one-shot
+ * run's few samples): the age of the oldest sample of the trailing run without a consumer.
+ * `atLeast` when that run reaches back to the oldest sample (it may be older still).
+ * Null when the queue has a consumer now.
+ */
+export function consumerGone(ctx: RuleContext, q: QueueInfo): { seconds: number; atLeast: boolean } | null {
+  if (q.consumers > 0) return null;
+  const samples = samplesOf(ctx);
+  const key = queueKey(q);
+  let since = ctx.snapshot.takenAt;
+  let reachedOldest = true;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const s = samples[i]!;
+    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    if (!past || past.consumers > 0) {
+      reachedOldest = false;
+      break;
+    }
+    since = s.takenAt;
+  }
+  return { seconds: Math.max(0, (ctx.now - since) / 1000), atLeast: reachedOldest };
+}
+
+/**
+ * Whether a consumer of a queue holds messages without acknowledging them. In the daemon:
+ * in every sample of the last `windowSeconds` (there must be one at least that old) the
+ * queue held ≥ `minUnacked` unacknowledged messages, and either its ack counter did not
+ * advance between that sample and now (`ack-counter`), or the unacknowledged count grew
+ * and never fell (`unacked-grew`: one stuck consumer among healthy ones, whose acks keep
+ * the counter moving), or, without counters (the prometheus-plugin path, stats off), it
+ * never fell (`unacked-never-fell`). One-shot runs see seconds, not the window: only the
+ * `unacked-grew` form counts there, and, where the counters are known, deliveries must have
+ * outpaced acknowledgements (stale statistics read twice show neither). A delivery caught
+ * in flight (oslo acks on receipt) is never there for a whole window, so it never counts.
+ */
+export function acksStalled(
+  ctx: RuleContext,
+  q: QueueInfo,
+  windowSeconds: number,
+  minUnacked: number,
+): { since: number; decidedBy: 'ack-counter' | 'unacked-grew' | 'unacked-never-fell' } | null {
+  if (q.unacked < minUnacked) return null;
+  const samples = samplesOf(ctx);
+  const key = queueKey(q);
+  let base = -1;
+  if (ctx.oneShot) base = samples.length >= 2 ? 0 : -1;
+  else {
+    const cutoff = ctx.snapshot.takenAt - windowSeconds * 1000;
+    for (let i = samples.length - 1; i >= 0; i--) {
+      if (samples[i]!.takenAt <= cutoff) {
+        base = i;
+        break;
+      }
+    }
+  }
+  if (base < 0) return null;
+  let prev = -1;
+  let neverFell = true;
+  let first: QueueInfo | undefined;
+  for (let i = base; i < samples.length; i++) {
+    const s = samples[i]!;
+    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    if (!past || past.unacked < minUnacked) return null;
+    if (!first) first = past;
+    if (prev >= 0 && past.unacked < prev) neverFell = false;
+    prev = past.unacked;
+  }
+  const since = samples[base]!.takenAt;
+  const before = first?.counters;
+  const now = q.counters;
+  const ackedKnown = before != null && now != null;
+  const grew = neverFell && first !== undefined && q.unacked > first.unacked;
+  if (ctx.oneShot) {
+    if (!grew) return null;
+    if (ackedKnown && !(now.delivered - before.delivered > now.acked - before.acked)) return null;
+    return { since, decidedBy: 'unacked-grew' };
+  }
+  if (ackedKnown && now.acked === before.acked) return { since, decidedBy: 'ack-counter' };
+  if (grew) return { since, decidedBy: 'unacked-grew' };
+  if (!ackedKnown && neverFell) return { since, decidedBy: 'unacked-never-fell' };
+  return null;
+}
+
+/** "for 75 s", or "for at least 4 s" when the samples do not reach back to when it started. */
+export function goneFor(g: { seconds: number; atLeast: boolean }): string {
+  return `for ${g.atLeast ? 'at least ' : ''}${fmtDuration(g.seconds)}`;
 }

@@ -4,7 +4,7 @@
 // Order matters: rules are evaluated with the state learned BEFORE the current
 // Snapshot (node-restarted compares against the previous uptime; baselines must not
 // already contain the spike they judge), then `learn(prev, snapshot)` folds it in.
-import type { Snapshot } from '../snapshot/index.js';
+import { queueKey, type Snapshot } from '../snapshot/index.js';
 import type { LearnedState } from './types.js';
 import { learnUsers } from './learn-users.js';
 
@@ -31,14 +31,21 @@ export const SERIES_MAX_POINTS = 1500;
 export const BASELINE_FORGET_MS = 24 * 3_600_000;
 
 export function emptyLearned(): LearnedState {
-  return { maxNodes: 0, nodeUptimeMs: {}, baselines: {}, series: {} };
+  return { maxNodes: 0, nodeUptimeMs: {}, baselines: {}, series: {}, topicServers: {}, nodeRestartedAt: {} };
 }
 
 export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
   const at = snapshot.takenAt;
 
   const nodeUptimeMs = { ...prev.nodeUptimeMs };
-  for (const n of snapshot.nodes) if (n.running && n.uptimeMs > 0) nodeUptimeMs[n.name] = n.uptimeMs;
+  const nodeRestartedAt = { ...prev.nodeRestartedAt };
+  for (const n of snapshot.nodes) {
+    if (!n.running || n.uptimeMs <= 0) continue;
+    const before = prev.nodeUptimeMs[n.name];
+    if (before !== undefined && n.uptimeMs < before) nodeRestartedAt[n.name] = at;
+    nodeUptimeMs[n.name] = n.uptimeMs;
+  }
+  for (const [k, v] of Object.entries(nodeRestartedAt)) if (at - v >= BASELINE_FORGET_MS) delete nodeRestartedAt[k];
 
   const baselines: LearnedState['baselines'] = {};
   for (const [k, b] of Object.entries(prev.baselines)) {
@@ -61,7 +68,28 @@ export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
   }
 
   const users = learnUsers(prev.users, snapshot);
-  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series, ...(users ? { users } : {}) };
+  return { maxNodes: Math.max(prev.maxNodes, snapshot.nodes.length), nodeUptimeMs, baselines, series, topicServers: topicServers(prev.topicServers, snapshot), nodeRestartedAt, ...(users ? { users } : {}) };
+}
+
+/** Who consumes each shared RPC topic now, over what was learned before; forgotten after a day unseen. */
+function topicServers(prev: LearnedState['topicServers'], snapshot: Snapshot): NonNullable<LearnedState['topicServers']> {
+  const at = snapshot.takenAt;
+  const out: NonNullable<LearnedState['topicServers']> = {};
+  for (const [k, v] of Object.entries(prev ?? {})) if (at - v.at < BASELINE_FORGET_MS) out[k] = v;
+  const topics = new Set(snapshot.queues.filter((q) => q.role.kind === 'rpc_topic' && q.consumers > 0).map((q) => queueKey(q)));
+  if (topics.size === 0) return out;
+  const conns = new Map(snapshot.connections.map((c) => [c.name, c]));
+  const seen = new Map<string, Set<string>>();
+  for (const c of snapshot.consumers) {
+    const k = queueKey({ vhost: c.vhost, name: c.queue });
+    const host = conns.get(c.connection)?.role.host;
+    if (!topics.has(k) || !host) continue;
+    let s = seen.get(k);
+    if (!s) seen.set(k, (s = new Set()));
+    s.add(host);
+  }
+  for (const [k, hosts] of seen) out[k] = { hosts: [...hosts].sort(), at };
+  return out;
 }
 
 /** Connections per OpenStack service and host (service '' = not an OpenStack client, skipped). */

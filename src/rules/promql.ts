@@ -248,6 +248,7 @@ const ALERT_GROUPS: ReadonlyArray<{ name: string; rules: readonly string[] }> = 
     name: 'warren-openstack',
     rules: [
       'openstack-host-queue-unconsumed',
+      'openstack-rpc-topic-unconsumed',
       'openstack-rpc-backlog',
       'openstack-rpc-unacked',
       'openstack-notifications-unconsumed',

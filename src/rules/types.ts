@@ -57,6 +57,14 @@ export interface LearnedState {
   series: Record<string, Array<[number, number]>>;
   /** Per user: when warren first saw it and last saw it in use (src/rules/learn-users.ts); absent in older state files. */
   users?: Record<string, UserSighting>;
+  /**
+   * Hosts whose processes consumed each shared RPC topic queue (key: queueKey), and when
+   * last seen: openstack-rpc-topic-unconsumed names them once every consumer is gone.
+   * Optional: state files written before it have none.
+   */
+  topicServers?: Record<string, { hosts: string[]; at: number }>;
+  /** node name -> when its uptime was last seen going backwards (node-restarted reports it for a while). */
+  nodeRestartedAt?: Record<string, number>;
 }
 
 export interface UserSighting {

@@ -16,7 +16,7 @@ import {
   type DeflatedHead,
   type FreshnessInput,
 } from '../metrics/index.js';
-import { createNotifiers, readStateFile, stateWriter, type Notifiers, type NotifiersJSON } from '../notify/index.js';
+import { createNotifiers, readStateFile, stateWriter, type Notifiers, type SavedState } from '../notify/index.js';
 import { buildTopicTable } from '../openstack/index.js';
 import { startPoller, type Poller, type PollStatus } from '../poll/index.js';
 import { buildReport, REPORT_FORMATS, renderReport, type ClusterInput, type ReportFormat } from '../report/index.js';
@@ -78,12 +78,6 @@ export interface Agent {
 }
 
 const STATE_VERSION = 1;
-interface SavedState {
-  version: number;
-  notifiers: NotifiersJSON;
-  alerts: Record<string, AlertState>;
-  learned: Record<string, LearnedState>;
-}
 
 export async function startAgent(config: WarrenConfig, log: Logger): Promise<Agent> {
   const topics = buildTopicTable(config.openstack.topics);
@@ -146,6 +140,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       notifiers: notifiers.toJSON(),
       alerts: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.alerts])),
       learned: Object.fromEntries(clusters.map((c) => [c.cfg.name, c.learned])),
+      hosts: Object.fromEntries(clusters.map((c) => [c.cfg.name, { ...(c.poller.status().learnedHosts ?? {}) }])),
     };
     // Chained, so two saves never race on the same file; a failure is logged once, and the recovery.
     saving = (writer ??= stateWriter(file, log)).save(state);
@@ -167,7 +162,16 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       rt.view = openstackView(snapshot);
       const evaluation = await sliced(
         evaluationSteps(
-          { now, snapshot, history: status.history, learned: rt.learned, oneShot: false, rates: rt.poller.rates, ...(rt.probe ? { probe: rt.probe.results() } : {}) },
+          {
+            now,
+            snapshot,
+            history: status.history,
+            learned: rt.learned,
+            oneShot: false,
+            rates: rt.poller.rates,
+            ...(rt.probe ? { probe: rt.probe.results() } : {}),
+            ...(rt.cfg.expectedNodes !== undefined ? { expectedNodes: rt.cfg.expectedNodes } : {}),
+          },
           rt.lookup,
         ),
       );
@@ -202,6 +206,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       topics,
       openstack: config.openstack,
       log,
+      ...(saved?.hosts?.[cfg.name] ? { learnedHosts: saved.hosts[cfg.name] } : {}),
       onPoll: (status) => {
         afterPolls = afterPolls
           .then(async () => {
@@ -255,7 +260,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       },
       metricsVersion: () => exposition,
       healthz: () => health(clusters),
-      alerts: () => allAlerts().map(publicAlert),
+      alerts: () => clusters.flatMap((c) => activeAlerts(c.alerts, { includePending: true })).map(publicAlert),
       report: (format) => {
         if (!REPORT_FORMATS.includes(format as ReportFormat)) return { contentType: 'text/plain', body: `unknown format "${format}"; use ${REPORT_FORMATS.join(', ')}\n` };
         if (clusters.every((c) => c.poller.status().lastAttemptAt === null)) return null;
@@ -304,7 +309,7 @@ export function reportInputsOf(clusters: readonly ClusterRuntime[]): ClusterInpu
   });
 }
 
-/** What /alerts shows: the alert without internal bookkeeping. */
+/** What /alerts shows: a pending or firing alert without internal bookkeeping; summary and evidence are the latest evaluation's. */
 function publicAlert(a: Alert) {
   return {
     fingerprint: a.fingerprint,
@@ -312,6 +317,8 @@ function publicAlert(a: Alert) {
     rule: a.rule,
     severity: a.severity,
     state: a.state,
+    /** Pending since (state pending) or firing since (state firing). */
+    since: new Date(a.state === 'firing' && a.firingAt ? a.firingAt : a.activeAt).toISOString(),
     subject: a.subject,
     labels: a.labels,
     summary: a.summary,

@@ -1,7 +1,7 @@
 // A Snapshot from a Reading (src/sources) and its classification (src/openstack).
 import type { Classification, ConnectionRole, QueueRole } from '../openstack/index.js';
 import type { RawConnection, RawQueue, Reading } from '../sources/index.js';
-import type { ChannelGroup, ConnectionInfo, QueueInfo, Snapshot } from './types.js';
+import type { ChannelGroup, ConnectionInfo, HostMap, QueueInfo, Snapshot } from './types.js';
 
 /**
  * The immutable Snapshot of one poll. `classification` is index for index with the
@@ -9,7 +9,7 @@ import type { ChannelGroup, ConnectionInfo, QueueInfo, Snapshot } from './types.
  * only the top level is frozen at run time, since freezing every queue of a 50k-queue
  * broker each poll buys nothing the compiler does not already enforce.
  */
-export function buildSnapshot(reading: Reading, classification: Classification): Snapshot {
+export function buildSnapshot(reading: Reading, classification: Classification, hostMap?: HostMap): Snapshot {
   const queues = reading.queues.map((q, i) => queueOf(q, roleAt(classification.queues, i)));
   const connections = reading.connections.map((c, i): ConnectionInfo => connectionOf(c, roleAt(classification.connections, i)));
   return Object.freeze({
@@ -30,6 +30,7 @@ export function buildSnapshot(reading: Reading, classification: Classification):
     totals: reading.totals,
     poll: reading.poll,
     ...(reading.security ? { security: reading.security } : {}),
+    ...(hostMap ? { hostMap } : {}),
   });
 }
 

@@ -14,12 +14,14 @@ export type {
   QueueCounters,
   QueueInfo,
   QueueRole,
+  HostMap,
   Snapshot,
   Totals,
   UserInfo,
   VhostInfo,
 } from './types.js';
 export { buildSnapshot } from './build.js';
+export { otpRelease } from './erlang.js';
 export {
   baselineFor,
   counterRate,

@@ -72,4 +72,15 @@ export interface Snapshot {
   readonly poll: PollStats;
   /** Listeners, authentication attempts, permissions, certificates; absent where not collected. */
   readonly security?: SecurityInfo;
+  /**
+   * Peer address -> host used to attribute this Snapshot's connections: `configured` from the
+   * config's openstack.hosts (it wins), `learned` from the consumers of per-host RPC queues
+   * (src/openstack/learn-hosts.ts). Absent when built without one.
+   */
+  readonly hostMap?: HostMap;
+}
+
+export interface HostMap {
+  readonly configured: Readonly<Record<string, string>>;
+  readonly learned: Readonly<Record<string, string>>;
 }

@@ -94,8 +94,9 @@ export function parseNodes(v: unknown): NodeInfo[] {
     uptimeMs: num(n.uptime),
     partitions: strings(n.partitions),
     rabbitmqVersion: appVersion(n.applications, 'rabbit'),
-    // /api/nodes has no OTP release per node; the kernel application's version moves with it.
-    erlangVersion: appVersion(n.applications, 'kernel') && `kernel ${appVersion(n.applications, 'kernel')}`,
+    // The node's OTP release when the broker gives one; else the kernel application's version,
+    // which moves with it (src/snapshot/erlang.ts shows the cluster's OTP release instead).
+    erlangVersion: str(n.otp_release) || str(n.erlang_version) || (appVersion(n.applications, 'kernel') && `kernel ${appVersion(n.applications, 'kernel')}`),
     clusterLinks: Array.isArray(n.cluster_links) ? n.cluster_links.map((l) => str(obj(l).name)).filter(Boolean) : [],
   }));
 }

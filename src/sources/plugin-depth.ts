@@ -44,7 +44,9 @@ export interface PluginDepth<L> {
 export async function pluginDepth<L extends { readonly queues: readonly RawQueue[] }>(o: PluginDepthInput<L>): Promise<PluginDepth<L>> {
   const [fetched, texts] = await Promise.all([
     o.kept ? Promise.resolve(null) : o.fetchListing(),
-    Promise.all(o.pluginUrls.map((u) => o.http.getText(u + DETAILED_PATH, o.counter, { auth: false }))),
+    Promise.all(o.pluginUrls.map((u) => o.http.getText(u + DETAILED_PATH, o.counter, { auth: false }).catch((err: unknown) => {
+      throw pluginError(err);
+    }))),
   ]);
   let listing = fetched ?? o.kept!;
   let reading = await readAll(texts, listing.queues);
@@ -112,4 +114,18 @@ async function singleNumbers(o: PluginDepthInput<{ readonly queues: readonly Raw
 async function allNumbers(o: PluginDepthInput<{ readonly queues: readonly RawQueue[] }>): Promise<Map<string, PluginQueueDepth>> {
   const qs = parseQueues(await o.api(`/api/queues?columns=${NUMBER_COLUMNS}${totals(o.statsDisabled)}`), o.statsDisabled);
   return new Map(qs.map((r) => [queueKey(r), { ready: r.ready, unacked: r.unacked, messages: r.messages, consumers: r.consumers }]));
+}
+
+/**
+ * A plugin request's error with the plugin's own hint: the generic one names the management
+ * plugin and --url, which are not what is wrong here.
+ */
+function pluginError(err: unknown): Error {
+  if (!(err instanceof SourceError)) return err as Error;
+  const what = err.message.replace(/:\s*(is RabbitMQ running|check --url)[^]*$/, '');
+  return new SourceError(
+    err.kind,
+    `${what}: is the rabbitmq_prometheus plugin enabled (rabbitmq-plugins enable rabbitmq_prometheus), and is --prometheus-url (prometheusUrl in the config) right?`,
+    err.status,
+  );
 }

@@ -606,21 +606,47 @@ export const PROMTOOL_FILES: Record<string, PromtoolCase[]> = {
       ],
     },
     {
-      name: 'openstack-rpc-unacked fires after 5m of any unacked message on an RPC queue',
-      series: [[sel('rabbitmq_queue_messages_unacknowledged', Q('compute.cmp-01', 'rpc_host', 'nova')), steps([0, 1], [2, 8], [0, 3])]],
+      name: 'openstack-rpc-unacked fires once unacked messages sat a minute without an acknowledgement, not on one caught in flight',
+      series: [
+        [sel('rabbitmq_queue_messages_unacknowledged', Q('compute.cmp-01', 'rpc_host', 'nova')), steps([0, 1], [2, 8], [0, 3])],
+        // in flight: 1 unacked now and then, acknowledged in between
+        [sel('rabbitmq_queue_messages_unacknowledged', Q('conductor', 'rpc_topic', 'nova')), '0 1 0 1 0 1 0 1 0 1 0 1'],
+      ],
       evals: [
-        { at: 4, alert: 'openstack-rpc-unacked', firing: [] },
+        { at: 1, alert: 'openstack-rpc-unacked', firing: [] },
         {
           at: 7,
           alert: 'openstack-rpc-unacked',
           firing: [
             {
               labels: at(Q('compute.cmp-01', 'rpc_host', 'nova'), 'warning'),
-              summary: 'RPC queue compute.cmp-01 (nova, cluster prod) has 2 unacknowledged messages: a consumer is stuck',
+              summary: 'RPC queue compute.cmp-01 (nova, cluster prod) has held 2 unacknowledged messages for 1m without an acknowledgement: a consumer is stuck',
             },
           ],
         },
         { at: 11, alert: 'openstack-rpc-unacked', firing: [] },
+      ],
+    },
+    {
+      name: 'openstack-rpc-topic-unconsumed is critical after 1m without a consumer on a shared topic, resolves when one attaches',
+      series: [
+        [sel('rabbitmq_queue_consumers', Q('conductor', 'rpc_topic', 'nova')), steps([2, 2], [0, 5], [1, 4])],
+        [sel('rabbitmq_queue_messages', Q('conductor', 'rpc_topic', 'nova')), steps([0, 2], [4, 5], [0, 4])],
+      ],
+      evals: [
+        { at: 2, alert: 'openstack-rpc-topic-unconsumed', firing: [] },
+        {
+          at: 4,
+          alert: 'openstack-rpc-topic-unconsumed',
+          firing: [
+            {
+              labels: at(Q('conductor', 'rpc_topic', 'nova'), 'critical'),
+              summary: 'RPC topic conductor (nova, cluster prod) has no consumer: every server of it is down and calls to it time out (MessagingTimeout)',
+            },
+          ],
+        },
+        { at: 8, alert: 'openstack-rpc-topic-unconsumed', firing: [] },
+        { at: 8, alert: 'queue-no-consumer', firing: [] },
       ],
     },
     {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogue, ruleById, unreachableFinding } from '../../src/rules/catalogue.js';
-import { emptyLearned, diskSeriesKey } from '../../src/rules/learn.js';
+import { emptyLearned, diskSeriesKey, learn } from '../../src/rules/learn.js';
 import { thresholdLookup } from '../../src/rules/thresholds.js';
 import type { RuleContext, ThresholdLookup } from '../../src/rules/types.js';
 import type { RulesConfig } from '../../src/config/schema.js';
@@ -189,10 +189,23 @@ describe('node-restarted', () => {
     expect(run('node-restarted', ctxOf(s, { learned: { ...emptyLearned(), nodeUptimeMs: { 'rabbit@node-1': 3_000_000 } } }))).toEqual([]);
   });
 
-  it('one-shot: judges from the broker uptime alone', () => {
+  it('a first start is not a restart: a short uptime with no earlier uptime known raises nothing (one-shot or daemon)', () => {
     const recent = makeSnapshot({ nodes: [makeNode({ uptimeMs: 120_000 })] });
-    expect(run('node-restarted', ctxOf(recent, { oneShot: true }))).toHaveLength(1);
+    expect(run('node-restarted', ctxOf(recent, { oneShot: true }))).toEqual([]);
+    expect(run('node-restarted', ctxOf(recent))).toEqual([]);
     expect(run('node-restarted', ctxOf(makeSnapshot(), { oneShot: true }))).toEqual([]);
+  });
+
+  it('keeps reporting a restart it saw for recentSeconds, says what it means', () => {
+    const before = makeSnapshot({ nodes: [makeNode({ uptimeMs: 7_200_000 })] });
+    const after = later(before, 30, { nodes: [makeNode({ uptimeMs: 20_000 })] });
+    const learned = learn(learn(emptyLearned(), before), after);
+    const f = run('node-restarted', ctxOf(after, { learned: learn(emptyLearned(), before) }));
+    expect(f[0]!.summary).toContain('went back from 2h');
+    const next = later(after, 60, { nodes: [makeNode({ uptimeMs: 80_000 })] });
+    expect(run('node-restarted', ctxOf(next, { learned }))).toHaveLength(1);
+    const much = later(after, 700, { nodes: [makeNode({ uptimeMs: 720_000 })] });
+    expect(run('node-restarted', ctxOf(much, { learned }))).toEqual([]);
   });
 });
 

@@ -30,6 +30,7 @@ const BROKER_IDS = [
 ];
 const OPENSTACK_IDS = [
   'openstack-host-queue-unconsumed',
+  'openstack-rpc-topic-unconsumed',
   'openstack-rpc-backlog',
   'openstack-rpc-unacked',
   'openstack-notifications-unconsumed',

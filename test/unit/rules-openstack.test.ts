@@ -200,6 +200,17 @@ describe('openstack-host-queue-unconsumed', () => {
     expect(run('openstack-host-queue-unconsumed', ctxOf(idle, { oneShot: true, history: [a, idle] }))).toHaveLength(1);
   });
 
+  it('says how long the consumer has been gone (from the history; "at least" when it reaches the oldest sample), not the idle time', () => {
+    const a = makeSnapshot({ queues: [q('compute.cmp-01', { consumers: 1 })] });
+    const b = later(a, 30, { queues: [q('compute.cmp-01', { consumers: 0, idleSince: a.takenAt - 13_000 })] });
+    const c = later(a, 200, { queues: [q('compute.cmp-01', { consumers: 0, idleSince: a.takenAt - 13_000 })] });
+    const f = run('openstack-host-queue-unconsumed', ctxOf(c, { history: [a, b, c] }));
+    expect(f[0]!.summary).toContain('has no consumer for 3m:');
+    expect(f[0]!.evidence).toMatchObject({ consumerGoneSeconds: 170, consumerGoneAtLeast: false });
+    const g = run('openstack-host-queue-unconsumed', ctxOf(c, { history: [b, c], oneShot: true }));
+    expect(g[0]!.summary).toContain('has no consumer for at least 3m:');
+  });
+
   it('can be disabled for one service', () => {
     const lookup = thresholdLookup({ ...noConfig, overrides: [{ rule: 'openstack-host-queue-unconsumed', service: 'neutron', disabled: true }] }, catalogue);
     const s = makeSnapshot({ queues: [q('compute.cmp-01', { consumers: 0 }), q('dhcp_agent.net-1', { consumers: 0 })] });
@@ -230,16 +241,97 @@ describe('openstack-rpc-backlog', () => {
 });
 
 describe('openstack-rpc-unacked', () => {
-  it('fires on unacked RPC messages and names the consuming process', () => {
+  /** The healthy cloud with conductor holding `unacked` and acked at `acked`, `seconds` after the first. */
+  const at = (s0: Snapshot, seconds: number, unacked: number, acked: number | null): Snapshot =>
+    later(s0, seconds, {
+      queues: s0.queues.map((x) =>
+        x.name === 'conductor' ? { ...x, unacked, messages: unacked + 2, counters: acked === null ? null : { published: acked + unacked, delivered: acked + unacked, acked, redelivered: 0 } } : x,
+      ),
+    });
+
+  it('fires when unacked messages sit 60 s without an acknowledgement, and names the consuming process', () => {
     const s = healthy();
-    const queues = s.queues.map((x) => (x.name === 'conductor' ? { ...x, unacked: 7, messages: 9 } : x));
-    const f = run('openstack-rpc-unacked', ctxOf({ ...s, queues }));
-    expect(f).toMatchObject([{ severity: 'warning', subject: { name: 'conductor' }, evidence: { unacked: 7 } }]);
+    const h = [at(s, 0, 1, 500), at(s, 30, 4, 500), at(s, 60, 7, 500)];
+    const f = run('openstack-rpc-unacked', ctxOf(h[2]!, { history: h }));
+    expect(f).toMatchObject([{ severity: 'warning', subject: { name: 'conductor' }, evidence: { unacked: 7, decidedBy: 'ack-counter' } }]);
     expect(f[0]!.summary).toContain('nova-conductor:101@ctl-1');
+  });
+
+  it('never fires on a delivery in flight: acks advance, or the unacked message is not there for the whole window', () => {
+    const s = healthy();
+    // Acks advance: a busy, healthy consumer.
+    const busy = [at(s, 0, 1, 500), at(s, 30, 1, 530), at(s, 60, 1, 560)];
+    expect(run('openstack-rpc-unacked', ctxOf(busy[2]!, { history: busy }))).toEqual([]);
+    // Caught in flight once, 0 between.
+    const blip = [at(s, 0, 1, 500), at(s, 30, 0, 500), at(s, 60, 1, 500)];
+    expect(run('openstack-rpc-unacked', ctxOf(blip[2]!, { history: blip }))).toEqual([]);
+    // Less than the window of history (a one-shot run's few seconds).
+    const short = [at(s, 0, 3, 500), at(s, 4, 3, 500)];
+    expect(run('openstack-rpc-unacked', ctxOf(short[1]!, { history: short, oneShot: true }))).toEqual([]);
+  });
+
+  it('without ack counters (plugin path) it decides by the unacked count never falling across the window', () => {
+    const s = healthy();
+    const stuck = [at(s, 0, 2, null), at(s, 30, 2, null), at(s, 65, 2, null)];
+    expect(run('openstack-rpc-unacked', ctxOf(stuck[2]!, { history: stuck }))).toMatchObject([{ evidence: { decidedBy: 'unacked-never-fell' } }]);
+    const moving = [at(s, 0, 3, null), at(s, 30, 1, null), at(s, 65, 2, null)];
+    expect(run('openstack-rpc-unacked', ctxOf(moving[2]!, { history: moving }))).toEqual([]);
+  });
+
+  it('one stuck consumer among healthy ones (acks advance): the unacked count only growing; one-shot runs judge that form', () => {
+    const s = healthy();
+    const h = [at(s, 0, 2, 500), at(s, 30, 9, 530), at(s, 60, 15, 560)];
+    expect(run('openstack-rpc-unacked', ctxOf(h[2]!, { history: h }))).toMatchObject([{ evidence: { decidedBy: 'unacked-grew' } }]);
+    const a = at(s, 0, 3, 500);
+    const b = at(s, 4, 7, 510);
+    expect(run('openstack-rpc-unacked', ctxOf(b, { history: [a, b], oneShot: true }))).toMatchObject([{ evidence: { decidedBy: 'unacked-grew' } }]);
+    // The same statistics read twice (not refreshed between the samples) prove nothing.
+    const stale = at(s, 4, 3, 500);
+    expect(run('openstack-rpc-unacked', ctxOf(stale, { history: [a, stale], oneShot: true }))).toEqual([]);
   });
 
   it('ignores non-RPC queues and RPC queues without unacked messages', () => {
     expect(run('openstack-rpc-unacked', ctxOf(makeSnapshot({ queues: [q('notifications.info', { unacked: 50 }), q('conductor')] })))).toEqual([]);
+  });
+});
+
+describe('openstack-rpc-topic-unconsumed', () => {
+  const without = (s0: Snapshot, seconds: number): Snapshot =>
+    later(s0, seconds, {
+      queues: s0.queues.map((x) => (x.name === 'conductor' ? { ...x, consumers: 0, messages: 3, ready: 3 } : x)),
+      consumers: s0.consumers.filter((c) => c.queue !== 'conductor'),
+      connections: s0.connections.filter((c) => c.role.binary !== 'nova-conductor'),
+    });
+
+  it('is critical when a shared topic has no consumer, names the service, the hosts that served it and what callers see', () => {
+    const s = healthy();
+    const h = [s, without(s, 30), without(s, 90)];
+    const f = run('openstack-rpc-topic-unconsumed', ctxOf(h[2]!, { history: h }));
+    expect(f).toMatchObject([{ severity: 'critical', subject: { name: 'conductor' }, evidence: { topic: 'conductor', service: 'nova', binary: 'nova-conductor' } }]);
+    expect(f[0]!.summary).toContain('nova-conductor');
+    expect(f[0]!.summary).toContain('ctl-1, ctl-2');
+    expect(f[0]!.summary).toContain('MessagingTimeout');
+    expect(f[0]!.summary).toContain('no consumer for 1m');
+    expect(f[0]!.remedy).toMatch(/Start nova-conductor on ctl-1, ctl-2/);
+    // One fault, one finding: the generic rule leaves it alone.
+    expect(run('queue-no-consumer', ctxOf(h[2]!, { history: h }))).toEqual([]);
+  });
+
+  it('names the hosts from what was learned once the history has forgotten them', () => {
+    const s = healthy();
+    const learned = learn(emptyLearned(), s);
+    const gone = without(s, 600);
+    const f = run('openstack-rpc-topic-unconsumed', ctxOf(gone, { history: [gone], learned }));
+    expect(f[0]!.evidence.servedBefore).toEqual(['ctl-1', 'ctl-2']);
+  });
+
+  it('raises nothing on a consumed topic, and a one-shot run needs the minute across its samples or the broker idle time', () => {
+    const s = healthy();
+    expect(run('openstack-rpc-topic-unconsumed', ctxOf(s))).toEqual([]);
+    const a = without(s, 0);
+    const b = without(s, 4);
+    expect(run('openstack-rpc-topic-unconsumed', ctxOf(b, { history: [a, b], oneShot: true }))).toHaveLength(1);
+    expect(run('openstack-rpc-topic-unconsumed', ctxOf(b, { history: [s, b], oneShot: true }))).toEqual([]);
   });
 });
 

@@ -414,16 +414,16 @@ export const nodeRestarted = defineRule({
   id: 'node-restarted',
   severity: 'info',
   forSeconds: 0,
-  description: "a node's uptime went backwards",
+  description: "a node restarted: its uptime went backwards against the uptime seen before (reported for 10 min; a first start, with no earlier uptime known, is not a restart)",
   remedy:
     'Find out why the node restarted (its log in /var/log/rabbitmq/, the OOM killer in `journalctl -k`, the service manager). ' +
     'Then check that OpenStack services reconnected (per-host queues have consumers again) and that quorum queue and stream replicas are back on the node.',
-  // The broker's own uptime says "restarted recently" without any history (one-shot runs).
+  // recentSeconds: how long a restart stays reported after it was seen.
   defaults: { recentSeconds: 600 },
   promql: (t) => [
     {
-      // The broker's own uptime (ms) says "restarted recently"; it went backwards too then.
-      expr: `rabbitmq_uptime / 1000 < ${n(t.recentSeconds)} and rabbitmq_uptime > 0`,
+      // Uptime went backwards (a counter reset) within the window; the value is the uptime now.
+      expr: `rabbitmq_uptime / 1000 and resets(rabbitmq_uptime[${range(t.recentSeconds)}]) > 0`,
       summary: `${NODE} restarted {{ $value | humanizeDuration }} ago`,
       labels: { subject_kind: 'node' },
     },
@@ -436,13 +436,18 @@ export const nodeRestarted = defineRule({
       if (!n.running || n.uptimeMs <= 0) continue;
       const before = ctx.learned.nodeUptimeMs[n.name];
       const wentBack = before !== undefined && n.uptimeMs < before;
-      const recent = n.uptimeMs < t.recentSeconds * 1000;
-      if (!wentBack && !recent) continue;
+      const seenAt = ctx.learned.nodeRestartedAt?.[n.name];
+      const stillRecent = seenAt !== undefined && ctx.snapshot.takenAt - seenAt < t.recentSeconds * 1000;
+      if (!wentBack && !stillRecent) continue;
       out.push(
-        finding(nodeSubject(n), `${n.name} restarted about ${fmtDuration(n.uptimeMs / 1000)} ago (uptime ${fmtDuration(n.uptimeMs / 1000)})`, {
-          uptimeMs: n.uptimeMs,
-          previousUptimeMs: before ?? null,
-        }),
+        finding(
+          nodeSubject(n),
+          `${n.name} restarted about ${fmtDuration(n.uptimeMs / 1000)} ago: its uptime went back from ${fmtDuration((before ?? n.uptimeMs) / 1000)} to ${fmtDuration(n.uptimeMs / 1000)}, so the node process started again (crash, OOM kill, or a restart by hand or by the service manager)`,
+          {
+            uptimeMs: n.uptimeMs,
+            previousUptimeMs: before ?? null,
+          },
+        ),
       );
     }
     return out;

@@ -1,20 +1,24 @@
 // OpenStack rules: queue roles come from oslo.messaging naming (the collector fills
 // `role`).
-import { expectedBinary, PER_PROCESS_TOPICS } from '../../openstack/index.js';
-import { diagnoseHostQueue } from '../../snapshot/index.js';
+import { expectedBinary, hostOfServer, PER_PROCESS_TOPICS } from '../../openstack/index.js';
+import { diagnoseHostQueue, queueKey } from '../../snapshot/index.js';
 import type { QueueInfo } from '../../snapshot/index.js';
-import type { Finding } from '../types.js';
+import type { Finding, RuleContext } from '../types.js';
 import { serviceConnectionCounts } from '../learn.js';
 import { fmtDuration, fmtInt, listSome } from '../../format.js';
 import {
   defineRule,
   idleSeconds,
+  acksStalled,
+  consumerGone,
+  goneFor,
   queueHeldFor,
   queueHolds,
   queueLabels,
   queueScope,
   queueSubject,
   queueTrend,
+  samplesOf,
 } from '../helpers.js';
 import { alternation, COUNT, n, range } from './promql-text.js';
 import { RPC_KINDS, RPC_KINDS_RE } from './queues.js';
@@ -105,6 +109,7 @@ export const hostQueueUnconsumed = defineRule({
             ? '; it holds no connection: the process is gone'
             : '';
       const idle = idleSeconds(ctx, q);
+      const gone = consumerGone(ctx, q);
       const remedy =
         d.verdict === 'lost-subscription'
           ? `Restart ${who} on ${d.host}: it is connected but no longer consumes (a lost subscription). ${HOST_QUEUE_REMEDY}`
@@ -112,7 +117,7 @@ export const hostQueueUnconsumed = defineRule({
       out.push(
         finding(
           queueSubject(q),
-          `${q.name} has no consumer: ${who} on ${d.host} is down${why}; ${fmtInt(q.messages)} messages waiting${idle !== null ? `, idle ${fmtDuration(idle)}` : ''}`,
+          `${q.name} has no consumer${gone ? ` ${goneFor(gone)}` : ''}: ${who} on ${d.host} is down${why}; ${fmtInt(q.messages)} messages waiting${idle !== null ? `, last activity ${fmtDuration(idle)} ago` : ''}`,
           {
             service: q.role.service,
             topic: q.role.topic,
@@ -124,8 +129,82 @@ export const hostQueueUnconsumed = defineRule({
             messages: q.messages,
             idleSeconds: idle,
             serviceHosts: hostsOf.get(topicKey(q))?.size ?? 1,
+            consumerGoneSeconds: gone?.seconds ?? null,
+            consumerGoneAtLeast: gone?.atLeast ?? null,
           },
           { severity: CRITICAL_HOST_TOPICS.includes(q.role.topic) ? 'critical' : 'warning', remedy, labels: queueLabels(q) },
+        ),
+      );
+    }
+    return out;
+  },
+});
+
+/** The hosts that served an RPC topic: its consumers' hosts in the samples, what was learned, and its `<topic>.<server>` queues. */
+function servedBy(ctx: RuleContext, q: QueueInfo): string[] {
+  const hosts = new Set<string>();
+  for (const s of samplesOf(ctx)) {
+    const conns = new Map(s.connections.map((c) => [c.name, c]));
+    for (const c of s.consumers) {
+      if (c.queue !== q.name || c.vhost !== q.vhost) continue;
+      const h = conns.get(c.connection)?.role.host;
+      if (h) hosts.add(h);
+    }
+  }
+  for (const h of ctx.learned.topicServers?.[queueKey(q)]?.hosts ?? []) hosts.add(h);
+  for (const x of ctx.snapshot.queues) {
+    if (x.vhost === q.vhost && x.role.kind === 'rpc_host' && x.role.topic === q.role.topic && x.role.host && !PER_PROCESS_TOPICS.has(x.role.topic)) hosts.add(hostOfServer(x.role.host));
+  }
+  return [...hosts].sort();
+}
+
+
+export const topicUnconsumed = defineRule({
+  id: 'openstack-rpc-topic-unconsumed',
+  severity: 'critical',
+  forSeconds: 60,
+  description:
+    'a shared RPC topic queue (`conductor`, `scheduler`, `q-plugin`, `engine`, ...) has no consumer for 1 min: every server of that service is down and its callers time out',
+  remedy:
+    'Start the service that serves the topic (nova-conductor for `conductor`, nova-scheduler for `scheduler`, neutron-server for `q-plugin`, heat-engine for `engine`) on the hosts that ran it, and check their logs for `AMQP server … is unreachable` and database errors. ' +
+    'Until one consumes, every RPC call to the topic fails with MessagingTimeout after `rpc_response_timeout` (60 s) and casts wait in the queue. Never purge an RPC topic queue.',
+  defaults: {},
+  promql: () => [
+    {
+      expr: 'rabbitmq_queue_consumers{openstack_kind="rpc_topic"} == 0',
+      summary:
+        'RPC topic {{ $labels.queue }} ({{ $labels.openstack_service }}, cluster {{ $labels.cluster }}) has no consumer: every server of it is down and calls to it time out (MessagingTimeout)',
+      labels: { subject_kind: 'queue' },
+    },
+  ],
+  check({ ctx, thresholds, finding, forSeconds }) {
+    const out: Finding[] = [];
+    for (const q of ctx.snapshot.queues) {
+      if (q.role.kind !== 'rpc_topic' || q.consumers > 0) continue;
+      if (!thresholds(queueScope(q))) continue;
+      if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0)) continue;
+      const binary = expectedBinary(q.role.topic);
+      const who = binary || `the ${q.role.service || 'OpenStack'} service serving ${q.role.topic}`;
+      const hosts = servedBy(ctx, q);
+      const gone = consumerGone(ctx, q);
+      const on = hosts.length ? ` on ${listSome(hosts)}` : '';
+      out.push(
+        finding(
+          queueSubject(q),
+          `RPC topic ${q.name}${q.role.service ? ` (${q.role.service})` : ''} has no consumer${gone ? ` ${goneFor(gone)}` : ''}: no ${who} serves it${hosts.length ? ` (served before by ${listSome(hosts)})` : ''}; every call to ${q.role.topic} times out (MessagingTimeout) and ${fmtInt(q.messages)} messages wait`,
+          {
+            service: q.role.service,
+            topic: q.role.topic,
+            binary,
+            servedBefore: hosts,
+            messages: q.messages,
+            consumerGoneSeconds: gone?.seconds ?? null,
+            consumerGoneAtLeast: gone?.atLeast ?? null,
+          },
+          {
+            remedy: `Start ${who}${on}: until one consumes ${q.name}, every RPC call to it fails with MessagingTimeout after \`rpc_response_timeout\` (60 s) and casts wait in the queue. Check its log for \`AMQP server … is unreachable\` and database errors. Never purge an RPC topic queue.`,
+            labels: queueLabels(q),
+          },
         ),
       );
     }
@@ -180,34 +259,68 @@ export const rpcBacklog = defineRule({
 export const rpcUnacked = defineRule({
   id: 'openstack-rpc-unacked',
   severity: 'warning',
-  forSeconds: 300,
-  description: 'unacked messages on an RPC queue (oslo acks on receipt, so this is a stuck consumer)',
+  // The stall window is the wait: a consumer frozen for stallSeconds is reported at once,
+  // before the broker's heartbeat timeout (oslo: 60 s, closed after two missed) requeues.
+  forSeconds: 0,
+  description:
+    'an RPC queue holds unacknowledged messages and its acknowledgements have not advanced for 60 s (oslo acks on receipt, so a consumer is stuck)',
   remedy:
-    'oslo.messaging acknowledges RPC messages on receipt, so unacknowledged ones sit in a consumer whose receive loop is stuck: restart that process (see the consumers of the queue). ' +
-    'Set `rabbit_qos_prefetch_count` (Kolla uses 50) so one stuck process cannot hold every message.',
-  defaults: { unacked: 1 },
+    'oslo.messaging acknowledges RPC messages on receipt, so unacknowledged ones sit in a consumer whose receive loop is stuck (frozen, blocked in a call, swapping): restart that process. ' +
+    'Its messages go back to the queue once its connection closes. Set `rabbit_qos_prefetch_count` (Kolla uses 50) so one stuck process cannot hold every message.',
+  // unacked: at least this many unacknowledged; stallSeconds: acknowledgements not advancing
+  // (counters unknown: the unacknowledged count never falling) for this long.
+  defaults: { unacked: 1, stallSeconds: 60 },
   promql: (t) => [
     {
-      expr: `rabbitmq_queue_messages_unacknowledged{openstack_kind=~"${RPC_KINDS_RE}"} >= ${n(t.unacked)}`,
-      summary: `RPC queue {{ $labels.queue }} ({{ $labels.openstack_service }}, cluster {{ $labels.cluster }}) has ${COUNT} unacknowledged messages: a consumer is stuck`,
+      // Held in every sample of the window, and the ack counter did not move; without the
+      // counter (not exported), the unacknowledged count never fell in the window.
+      expr: [
+        `min_over_time(rabbitmq_queue_messages_unacknowledged{openstack_kind=~"${RPC_KINDS_RE}"}[${range(t.stallSeconds)}]) >= ${n(t.unacked)}`,
+        'and on (cluster, vhost, queue) (',
+        `  changes(rabbitmq_queue_messages_acked_total[${range(t.stallSeconds)}]) == 0`,
+        `  or (resets(rabbitmq_queue_messages_unacknowledged[${range(t.stallSeconds)}]) == 0 unless on (cluster, vhost, queue) rabbitmq_queue_messages_acked_total)`,
+        ')',
+      ].join('\n'),
+      summary: `RPC queue {{ $labels.queue }} ({{ $labels.openstack_service }}, cluster {{ $labels.cluster }}) has held ${COUNT} unacknowledged messages for ${range(t.stallSeconds)} without an acknowledgement: a consumer is stuck`,
       labels: { subject_kind: 'queue' },
     },
   ],
+  partlyInPromql: 'one stuck consumer among healthy ones (acknowledgements advance while the unacknowledged count only grows) is judged by warren alone',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     for (const q of ctx.snapshot.queues) {
-      if (!RPC_KINDS.has(q.role.kind)) continue;
-      if (q.unacked === 0) continue;
+      if (!RPC_KINDS.has(q.role.kind) || q.unacked === 0) continue;
       const t = thresholds(queueScope(q));
-      if (!t || q.unacked < t.unacked) continue;
-      if (!queueHolds(ctx, q, (x) => x.unacked >= t.unacked)) continue;
+      if (!t) continue;
+      // One-shot runs see a few seconds, not the window: acksStalled says what they can judge.
+      const stall = acksStalled(ctx, q, t.stallSeconds, t.unacked);
+      if (!stall) continue;
       const holders = consumerProcesses(ctx.snapshot, q);
+      const seconds = (ctx.snapshot.takenAt - stall.since) / 1000;
+      const who =
+        holders.length === 1
+          ? `: ${holders[0]} holds them, restart it`
+          : holders.length > 1
+            ? `: one of its consumers holds them (${listSome(holders)})`
+            : '';
+      const how = { 'ack-counter': 'no acknowledgement', 'unacked-grew': 'the count only growing', 'unacked-never-fell': 'the count never falling' }[stall.decidedBy];
       out.push(
         finding(
           queueSubject(q),
-          `RPC queue ${q.name} has ${fmtInt(q.unacked)} unacknowledged messages: a consumer is stuck${holders.length ? ` (consumers: ${listSome(holders)})` : ''}`,
-          { unacked: q.unacked, consumers: q.consumers, consumerProcesses: holders, threshold: t.unacked },
-          { labels: queueLabels(q) },
+          `RPC queue ${q.name}${q.role.service ? ` (${q.role.service})` : ''} has ${fmtInt(q.unacked)} unacknowledged messages and ${how} for ${fmtDuration(seconds)}: a consumer is stuck${who}`,
+          {
+            unacked: q.unacked,
+            consumers: q.consumers,
+            consumerProcesses: holders,
+            stalledSeconds: seconds,
+            decidedBy: stall.decidedBy,
+            threshold: t.unacked,
+            stallSeconds: t.stallSeconds,
+          },
+          {
+            labels: queueLabels(q),
+            ...(holders.length === 1 ? { remedy: `Restart ${holders[0]} (binary:pid@host): it holds the unacknowledged messages of ${q.name} and does not acknowledge. Its messages return to the queue once its connection closes. Set \`rabbit_qos_prefetch_count\` so one stuck process cannot hold every message.` } : {}),
+          },
         ),
       );
     }
@@ -262,10 +375,11 @@ export const notificationsUnconsumed = defineRule({
       const growing = trend !== null && trend.rising && queueHolds(ctx, q, (x) => x.consumers === 0);
       if (!big && !growing) continue;
       const grew = trend && trend.rising ? ` and grew by ${fmtInt(trend.to - trend.from)} in ${fmtDuration(trend.seconds)}` : '';
+      const gone = consumerGone(ctx, q);
       out.push(
         finding(
           queueSubject(q),
-          `Notification queue ${q.name} has no consumer and holds ${fmtInt(q.messages)} messages${grew}: nothing reads ${q.role.service ? `${q.role.service}'s ` : 'these '}notifications`,
+          `Notification queue ${q.name} has no consumer${gone ? ` ${goneFor(gone)}` : ''} and holds ${fmtInt(q.messages)} messages${grew}: nothing reads ${q.role.service ? `${q.role.service}'s ` : 'these '}notifications`,
           { messages: q.messages, consumers: 0, threshold: t.messages, growth: trend && trend.rising ? trend.to - trend.from : 0, windowSeconds: trend?.seconds ?? null },
           { labels: queueLabels(q) },
         ),

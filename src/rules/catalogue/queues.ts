@@ -5,7 +5,9 @@ import type { Finding } from '../types.js';
 import { fmtDuration, fmtInt, fmtRate, listSome } from '../../format.js';
 import {
   clusterSubject,
+  consumerGone,
   defineRule,
+  goneFor,
   idleSeconds,
   queueHeldFor,
   queueHolds,
@@ -27,10 +29,12 @@ import { alternation, COUNT, n, QUEUE, range } from './promql-text.js';
  *                  reply, fanout -> openstack-orphan-queues (counted: an orphan with
  *                                   x-expires is normal for 30 min, one alert per queue
  *                                   would bury the real ones after every restart)
- *                  rpc_topic and other stay here: no OpenStack rule covers a shared
- *                  topic queue nobody consumes. (Once such a topic queue holds 100
- *                  ready, openstack-rpc-backlog adds the effect on callers: cause and
- *                  consequence, two findings, deliberately.)
+ *                  rpc_topic     -> openstack-rpc-topic-unconsumed (critical: every
+ *                                   call to the topic times out). (Once such a topic
+ *                                   queue holds 100 ready, openstack-rpc-backlog adds the
+ *                                   effect on callers: cause and consequence, two
+ *                                   findings, deliberately.)
+ *                  other stays here.
  *   backlog/growth rpc_topic     -> openstack-rpc-backlog (100 ready already makes callers
  *                                   time out; for RPC the level matters, not the trend)
  *                  a queue of a kind above with no consumer: the backlog is the symptom
@@ -40,7 +44,7 @@ import { alternation, COUNT, n, QUEUE, range } from './promql-text.js';
  * Streams are skipped by backlog, growth and no-consumer: a stream keeps its messages by
  * design (retention), consumed or not.
  */
-const UNCONSUMED_OWNED: ReadonlySet<OpenStackKind> = new Set(['rpc_host', 'notification', 'reply', 'fanout']);
+const UNCONSUMED_OWNED: ReadonlySet<OpenStackKind> = new Set(['rpc_host', 'rpc_topic', 'notification', 'reply', 'fanout']);
 
 /** RPC queue kinds: oslo acknowledges on receipt, so their unacked messages are openstack-rpc-unacked's. */
 export const RPC_KINDS: ReadonlySet<OpenStackKind> = new Set(['rpc_topic', 'rpc_host']);
@@ -190,11 +194,12 @@ export const queueNoConsumer = defineRule({
       if (!t || q.messages < t.messages) continue;
       if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0 && x.messages >= t.messages)) continue;
       const idle = idleSeconds(ctx, q);
+      const gone = consumerGone(ctx, q);
       out.push(
         finding(
           queueSubject(q),
-          `${where(q)} has ${fmtInt(q.messages)} messages and no consumer${idle !== null ? ` (idle for ${fmtDuration(idle)})` : ''}`,
-          { messages: q.messages, ready: q.ready, consumers: 0, idleSeconds: idle },
+          `${where(q)} has ${fmtInt(q.messages)} messages and no consumer${gone ? ` ${goneFor(gone)}` : ''}${idle !== null ? ` (idle for ${fmtDuration(idle)})` : ''}`,
+          { messages: q.messages, ready: q.ready, consumers: 0, idleSeconds: idle, consumerGoneSeconds: gone?.seconds ?? null, consumerGoneAtLeast: gone?.atLeast ?? null },
           { labels: queueLabels(q) },
         ),
       );
