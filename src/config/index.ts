@@ -4,11 +4,13 @@ import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
 import type { $ZodIssue as ZodIssue } from 'zod/v4/core';
 import { hasUserinfo, redactUrls } from '../redact.js';
+import { KbuddeEnvError, kbuddeEnvConfig } from './kbudde-env.js';
 import { clusterSchema, fileSchema, openstackSchema } from './schema.js';
 import type { ClusterConfig, WarrenConfig, WebConfig } from './schema.js';
 
-export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig } from './schema.js';
+export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig, MetricsConfig, NameFilter } from './schema.js';
 export { parseDuration, formatDuration } from './duration.js';
+export { kbuddeEnvWarning } from './kbudde-env.js';
 
 /** A configuration problem, phrased as one line that says what is wrong and how to fix it. */
 export class ConfigError extends Error {
@@ -29,11 +31,13 @@ export interface ConfigFlags {
   webhookUrl?: string[];
   logLevel?: string;
   stateFile?: string;
+  /** Without --config, read kbudde rabbitmq_exporter's environment variables (`warren run`). */
+  kbuddeEnv?: boolean;
 }
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): WarrenConfig {
-  const file = flags.config ? readConfigFile(flags.config) : {};
-  const where = flags.config ? `config ${flags.config}` : 'options';
+  const file = flags.config ? readConfigFile(flags.config) : flags.kbuddeEnv ? fromKbuddeEnv(flags, env) : {};
+  const where = flags.config ? `config ${flags.config}` : Object.keys(file as object).length ? 'options and kbudde environment' : 'options';
   const parsedFile = fileSchema.safeParse(file);
   if (!parsedFile.success) throw new ConfigError(describeZodError(where, parsedFile.error, file));
   const f = parsedFile.data;
@@ -87,6 +91,15 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     openstack: f.openstack ?? openstackSchema.parse({}),
     web: webConfig(f.web, where),
   };
+}
+
+function fromKbuddeEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  try {
+    return kbuddeEnvConfig(env, { password: flags.password !== undefined || flags.passwordFile !== undefined }).document;
+  } catch (err) {
+    if (err instanceof KbuddeEnvError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 /** The HTTP server's TLS and users, with every file checked now rather than at the first request. */

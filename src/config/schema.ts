@@ -48,6 +48,28 @@ const rulesConfig = z
   })
   .strict();
 
+/** A JavaScript regular expression, checked to compile. */
+const regex = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a regular expression such as ^reply_ (matched anywhere in the lower-cased name, as kbudde did)');
+
+/** kbudde's INCLUDE_ and SKIP_ pairs: a name is kept when `include` matches it and `exclude` does not. */
+const nameFilter = z.object({ include: regex.optional(), exclude: regex.optional() }).strict();
+
+const metricsConfig = z
+  .object({
+    /** default: warren's names and the kbudde names real artefacts use; kbudde: every kbudde name RabbitMQ can supply. */
+    profile: z.enum(['default', 'kbudde']).default('default'),
+    /** Metric names left out of the exposition (and their columns out of the requests). */
+    exclude: z.array(z.string()).default([]),
+  })
+  .strict();
+
 export const clusterSchema = z
   .object({
     name: z.string().min(1).optional(),
@@ -69,6 +91,11 @@ export const clusterSchema = z
     expectedNodes: z.number().int().positive().optional(),
     tls: tls.optional(),
     rules: rulesConfig.prefault({}),
+    metrics: metricsConfig.prefault({}),
+    /** Vhosts whose queues are exported and judged per queue (cluster totals count every queue). */
+    vhosts: nameFilter.optional(),
+    /** Queues exported and judged per queue (cluster totals count every queue). */
+    queues: nameFilter.optional(),
   })
   .strict();
 
@@ -120,6 +147,8 @@ export const fileSchema = z
 
 export type ClusterConfig = z.output<typeof clusterSchema> & { name: string; password: string };
 export type RulesConfig = z.output<typeof rulesConfig>;
+export type MetricsConfig = z.output<typeof metricsConfig>;
+export type NameFilter = z.output<typeof nameFilter>;
 export type OpenStackConfig = z.output<typeof openstackSchema>;
 export type TlsConfig = z.output<typeof tls>;
 

@@ -1,9 +1,11 @@
 // Pure: Snapshots (and what rules and the poller know) in, exposition text out.
 // Names follow kbudde's rabbitmq_exporter where the meaning is the same.
+import type { MetricsConfig } from '../config/index.js';
 import type { Severity, Subject } from '../rules/index.js';
 import { queueKey, queueRates, totalRates, type OpenStackView, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
 import { ExpositionWriter } from './exposition.js';
+import { declareKbudde, omittedNames, renderKbuddeBuildInfo, renderKbuddeCluster, renderKbuddeExchange, renderKbuddeQueue } from './kbudde.js';
 
 /** What the render needs of one cluster's polling (the poll stage's status has it). */
 export interface PollSummary {
@@ -25,6 +27,8 @@ export interface ClusterMetricsInput {
   expectedNodes: number;
   view: OpenStackView | null;
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
+  /** The cluster's metrics profile and excluded names; absent: the default profile. */
+  metrics?: MetricsConfig;
 }
 
 export interface SelfMetricsInput {
@@ -136,7 +140,13 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
   const started = performance.now();
   const w = new ExpositionWriter();
   declare(w);
-  for (const c of clusters) yield* renderCluster(w, c, self.now);
+  declareKbudde(w);
+  for (const c of clusters) {
+    w.omitted = omittedNames(c.metrics);
+    yield* renderCluster(w, c, self.now);
+  }
+  w.omitted = null;
+  renderKbuddeBuildInfo(w, self.version, clusters.map((c) => c.metrics));
   for (const n of self.notifications) {
     w.sample('warren_notifications_queued', { receiver: n.receiver }, n.queued);
     w.sample('warren_notifications_failed_total', { receiver: n.receiver }, n.failed);
@@ -157,7 +167,9 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   const cluster = st.clusterLabel;
   const cl = { cluster };
   const ok = st.lastError === null && st.latest !== null;
-  w.sample('rabbitmq_up', cl, ok ? 1 : 0);
+  // kbudde labels rabbitmq_up with the node that answered; the last one known while down.
+  w.sample('rabbitmq_up', { cluster, node: st.latest?.broker.node ?? '' }, ok ? 1 : 0);
+  renderKbuddeCluster(w, cluster, ok, st.latest, c.metrics);
   w.sample('warren_up', cl, ok ? 1 : 0);
   w.sample('warren_poll_skipped_total', cl, st.skipped);
   w.sample('warren_poll_errors_total', cl, st.errors);
@@ -236,13 +248,14 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
     w.sample('rabbitmq_node_proc_used', nl, n.procUsed);
     w.sample('rabbitmq_node_proc_available', nl, n.procTotal);
     w.sample('rabbitmq_uptime', nl, n.uptimeMs);
-    w.sample('rabbitmq_version_info', { cluster, node: n.name, rabbitmq: n.rabbitmqVersion || s.broker.version, erlang: n.erlangVersion || s.broker.erlang }, 1);
+    w.sample('rabbitmq_version_info', { cluster, node: n.name, rabbitmq: n.rabbitmqVersion || s.broker.version, erlang: s.broker.erlang || n.erlangVersion }, 1);
   }
 
   for (const e of s.exchanges) {
     const el = { cluster, vhost: e.vhost, exchange: e.name };
     w.sample('rabbitmq_exchange_messages_published_in_total', el, e.publishedIn);
     w.sample('rabbitmq_exchange_messages_published_out_total', el, e.publishedOut);
+    renderKbuddeExchange(w, el, e);
   }
 
   yield;
@@ -253,7 +266,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
       inSlice = 0;
       yield;
     }
-    const ql = { cluster, vhost: q.vhost, queue: q.name, openstack_service: q.role.service, openstack_kind: q.role.kind };
+    const ql = { cluster, vhost: q.vhost, queue: q.name, durable: String(q.durable), policy: q.policy, openstack_service: q.role.service, openstack_kind: q.role.kind };
     w.sample('rabbitmq_queue_messages', ql, q.messages);
     w.sample('rabbitmq_queue_messages_ready', ql, q.ready);
     w.sample('rabbitmq_queue_messages_unacknowledged', ql, q.unacked);
@@ -266,6 +279,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
     const r = qr.get(queueKey(q));
     w.sample('rabbitmq_queue_messages_publish_rate', ql, r?.publish);
     w.sample('rabbitmq_queue_messages_deliver_rate', ql, r?.deliver);
+    renderKbuddeQueue(w, ql, q, c.metrics);
   }
 
   const v = c.view;

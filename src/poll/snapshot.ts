@@ -2,7 +2,7 @@
 // its OpenStack classification (src/openstack), the Snapshot (src/snapshot).
 import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
 import { classifyReading, type TopicTable } from '../openstack/index.js';
-import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
+import { buildSnapshot, scopeOf, type Snapshot } from '../snapshot/index.js';
 import { collect, type CollectContext, type CollectorState, type HttpClient } from '../sources/index.js';
 
 export interface PollContext {
@@ -22,6 +22,6 @@ export async function pollCluster(
   if (ctx.now) collectCtx.now = ctx.now;
   if (ctx.signal) collectCtx.signal = ctx.signal;
   const { reading, state } = await collect(cfg, http, collector, collectCtx);
-  const snapshot = buildSnapshot(reading, classifyReading(reading, ctx.topics, ctx.openstack.hosts));
+  const snapshot = buildSnapshot(reading, classifyReading(reading, ctx.topics, ctx.openstack.hosts), scopeOf(cfg));
   return { snapshot, state };
 }

@@ -99,6 +99,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,
         view: c.view,
         alerts: activeAlerts(c.alerts),
+        metrics: c.cfg.metrics,
       };
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));

@@ -20,6 +20,7 @@ export type {
   VhostInfo,
 } from './types.js';
 export { buildSnapshot } from './build.js';
+export { scopeOf, type Scope, type ScopeFilters } from './filter.js';
 export {
   baselineFor,
   counterRate,
