@@ -102,8 +102,11 @@ export async function collect(
   const statsDisabled = overview.broker.statsDisabled;
   const runningNodes = nodes.filter((n) => n.running).map((n) => n.name);
 
-  const queueFields = fieldsFor(QUEUE_FIELDS, cfg.metrics.profile, cfg.metrics.exclude);
-  const exchangeFields = fieldsFor(EXCHANGE_FIELDS, cfg.metrics.profile, cfg.metrics.exclude);
+  // Configs built in code (benches, tests) may have no metrics key: the default profile.
+  const profile = cfg.metrics?.profile ?? 'default';
+  const excluded = cfg.metrics?.exclude ?? [];
+  const queueFields = fieldsFor(QUEUE_FIELDS, profile, excluded);
+  const exchangeFields = fieldsFor(EXCHANGE_FIELDS, profile, excluded);
   const inventoryDue = !state.inventory || startedAt - state.inventory.takenAt >= cfg.inventoryInterval;
   const [queueResult, connections, exchanges, vhosts, inventory] = await Promise.all([
     collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings, queueFields),
