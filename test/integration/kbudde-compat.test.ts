@@ -52,6 +52,7 @@ let amqp: ReturnType<typeof amqpClients>;
 let kbuddeProfile: Daemon;
 let defaultProfile: Daemon;
 let fromEnv: Daemon;
+let pluginPath: Daemon;
 let prom: Prometheus;
 
 /** Family names with at least one sample. */
@@ -123,6 +124,7 @@ beforeAll(async () => {
     RABBIT_TIMEOUT: '20',
     MAX_QUEUES: '5000',
   });
+  pluginPath = await startDaemon(['--config', configFileFor(broker, { interval: '2s', queueSource: 'prometheus', metrics: { profile: 'kbudde' } })]);
   prom = await startPrometheus({ scrapeTargets: [kbuddeProfile.url], scrapeInterval: '1s' });
 }, 300_000);
 
@@ -131,6 +133,7 @@ afterAll(async () => {
   await kbuddeProfile?.stop();
   await defaultProfile?.stop();
   await fromEnv?.stop();
+  await pluginPath?.stop();
   await amqp?.closeAll();
   await broker?.stop();
 });
@@ -178,6 +181,23 @@ describe("kbudde's names", () => {
     const have = families(await scrape(defaultProfile));
     for (const m of KBUDDE.filter((k) => k.profile === 'default' && k.rabbitmq310)) expect(have, m.name).toContain(m.name);
     for (const n of ['rabbitmq_queue_messages_ram', 'rabbitmq_queue_state', 'rabbitmq_queue_gc_min_heap', 'rabbitmq_module_up']) expect(have, n).not.toContain(n);
+  }, 120_000);
+
+  it('keeps the plugin path working: depth from the plugin, statistics-only names absent rather than 0', async () => {
+    await waitFor(async () => metric(await scrape(pluginPath), 'rabbitmq_queue_messages', { queue: 'my-queue' }) === 6, {
+      timeoutMs: 90_000,
+      intervalMs: 1000,
+      what: 'queue depth from the plugin path',
+    });
+    const text = await scrape(pluginPath);
+    expect(metric(text, 'rabbitmq_up')).toBe(1);
+    expect(metric(text, 'warren_poll_requests')).toBeGreaterThan(0);
+    // From the stats-free listing: arguments and state.
+    expect(metric(text, 'rabbitmq_queue_max_length', { queue: 'my-queue' })).toBe(1000);
+    expect(metric(text, 'rabbitmq_queue_state', { queue: 'my-queue' })).toBe(1);
+    for (const n of ['rabbitmq_queue_memory', 'rabbitmq_queue_head_message_timestamp', 'rabbitmq_queue_consumer_utilisation', 'rabbitmq_queue_messages_ack_total', 'rabbitmq_queue_messages_returned_total']) {
+      expect(metric(text, n, { queue: 'my-queue' }), n).toBeUndefined();
+    }
   }, 120_000);
 });
 
