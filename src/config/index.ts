@@ -8,9 +8,8 @@ import { KbuddeEnvError, kbuddeEnvConfig } from './kbudde-env.js';
 import { clusterSchema, fileSchema, openstackSchema } from './schema.js';
 import type { ClusterConfig, WarrenConfig, WebConfig } from './schema.js';
 
-export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig, MetricsConfig, NameFilter } from './schema.js';
+export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig } from './schema.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { kbuddeEnvWarning } from './kbudde-env.js';
 
 /** A configuration problem, phrased as one line that says what is wrong and how to fix it. */
 export class ConfigError extends Error {
@@ -24,6 +23,8 @@ export interface ConfigFlags {
   password?: string;
   passwordFile?: string;
   config?: string;
+  /** Without --config, read kbudde rabbitmq_exporter's environment variables (`warren run`). */
+  kbuddeEnv?: boolean;
   prometheusUrl?: string;
   listen?: string;
   interval?: string;
@@ -31,8 +32,6 @@ export interface ConfigFlags {
   webhookUrl?: string[];
   logLevel?: string;
   stateFile?: string;
-  /** Without --config, read kbudde rabbitmq_exporter's environment variables (`warren run`). */
-  kbuddeEnv?: boolean;
 }
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): WarrenConfig {
@@ -195,3 +194,6 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   for (const p of path) v = v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p] : undefined;
   return v;
 }
+
+export type { MetricsConfig, NameFilter } from './schema.js';
+export { kbuddeEnvWarning } from './kbudde-env.js';

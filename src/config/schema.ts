@@ -28,26 +28,6 @@ const tls = z
 
 const thresholds = z.record(z.string(), z.number());
 
-const ruleOverride = z
-  .object({
-    rule: z.string(),
-    vhost: z.string().optional(),
-    /** A regular expression matched against the whole queue name. */
-    queue: z.string().optional(),
-    service: z.string().optional(),
-    thresholds: thresholds.optional(),
-    disabled: z.boolean().optional(),
-  })
-  .strict();
-
-const rulesConfig = z
-  .object({
-    disabled: z.array(z.string()).default([]),
-    thresholds: z.record(z.string(), thresholds).default({}),
-    overrides: z.array(ruleOverride).default([]),
-  })
-  .strict();
-
 /** A JavaScript regular expression, checked to compile. */
 const regex = z.string().refine((s) => {
   try {
@@ -70,9 +50,34 @@ const metricsConfig = z
   })
   .strict();
 
+const ruleOverride = z
+  .object({
+    rule: z.string(),
+    vhost: z.string().optional(),
+    /** A regular expression matched against the whole queue name. */
+    queue: z.string().optional(),
+    service: z.string().optional(),
+    thresholds: thresholds.optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict();
+
+const rulesConfig = z
+  .object({
+    disabled: z.array(z.string()).default([]),
+    thresholds: z.record(z.string(), thresholds).default({}),
+    overrides: z.array(ruleOverride).default([]),
+  })
+  .strict();
+
 export const clusterSchema = z
   .object({
     name: z.string().min(1).optional(),
+    metrics: metricsConfig.prefault({}),
+    /** Vhosts whose queues are exported and judged per queue (cluster totals count every queue). */
+    vhosts: nameFilter.optional(),
+    /** Queues exported and judged per queue (cluster totals count every queue). */
+    queues: nameFilter.optional(),
     url: httpUrl.default('http://127.0.0.1:15672'),
     user: z.string().default('guest'),
     password: z.string().optional(),
@@ -91,11 +96,6 @@ export const clusterSchema = z
     expectedNodes: z.number().int().positive().optional(),
     tls: tls.optional(),
     rules: rulesConfig.prefault({}),
-    metrics: metricsConfig.prefault({}),
-    /** Vhosts whose queues are exported and judged per queue (cluster totals count every queue). */
-    vhosts: nameFilter.optional(),
-    /** Queues exported and judged per queue (cluster totals count every queue). */
-    queues: nameFilter.optional(),
   })
   .strict();
 
@@ -147,8 +147,6 @@ export const fileSchema = z
 
 export type ClusterConfig = z.output<typeof clusterSchema> & { name: string; password: string };
 export type RulesConfig = z.output<typeof rulesConfig>;
-export type MetricsConfig = z.output<typeof metricsConfig>;
-export type NameFilter = z.output<typeof nameFilter>;
 export type OpenStackConfig = z.output<typeof openstackSchema>;
 export type TlsConfig = z.output<typeof tls>;
 
@@ -172,3 +170,5 @@ export interface WarrenConfig {
 }
 
 export { openstackSchema };
+export type MetricsConfig = z.output<typeof metricsConfig>;
+export type NameFilter = z.output<typeof nameFilter>;

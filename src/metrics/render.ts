@@ -1,11 +1,11 @@
 // Pure: Snapshots (and what rules and the poller know) in, exposition text out.
 // Names follow kbudde's rabbitmq_exporter where the meaning is the same.
 import type { MetricsConfig } from '../config/index.js';
+import { declareKbudde, omittedNames, renderKbuddeBuildInfo, renderKbuddeCluster, renderKbuddeExchange, renderKbuddeQueue } from './kbudde.js';
 import type { Severity, Subject } from '../rules/index.js';
 import { queueKey, queueRates, totalRates, type OpenStackView, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
 import { ExpositionWriter } from './exposition.js';
-import { declareKbudde, omittedNames, renderKbuddeBuildInfo, renderKbuddeCluster, renderKbuddeExchange, renderKbuddeQueue } from './kbudde.js';
 
 /** What the render needs of one cluster's polling (the poll stage's status has it). */
 export interface PollSummary {
@@ -24,11 +24,11 @@ export interface ClusterMetricsInput {
   /** The cluster's rates memo, shared with its rules; without one, rates are computed here. */
   rates?: RatesMemo;
   intervalMs: number;
+  /** The cluster's metrics profile and excluded names; absent: the default profile. */
+  metrics?: MetricsConfig;
   expectedNodes: number;
   view: OpenStackView | null;
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
-  /** The cluster's metrics profile and excluded names; absent: the default profile. */
-  metrics?: MetricsConfig;
 }
 
 export interface SelfMetricsInput {
@@ -169,11 +169,11 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   const ok = st.lastError === null && st.latest !== null;
   // kbudde labels rabbitmq_up with the node that answered; the last one known while down.
   w.sample('rabbitmq_up', { cluster, node: st.latest?.broker.node ?? '' }, ok ? 1 : 0);
-  renderKbuddeCluster(w, cluster, ok, st.latest, c.metrics);
   w.sample('warren_up', cl, ok ? 1 : 0);
   w.sample('warren_poll_skipped_total', cl, st.skipped);
   w.sample('warren_poll_errors_total', cl, st.errors);
   w.sample('rabbitmq_nodes_expected', cl, c.expectedNodes);
+  renderKbuddeCluster(w, cluster, ok, st.latest, c.metrics);
   for (const a of c.alerts) {
     w.sample('warren_alert_active', {
       cluster,

@@ -95,11 +95,11 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       return {
         status,
         rates: c.poller.rates,
+        metrics: c.cfg.metrics,
         intervalMs: c.cfg.interval,
         expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,
         view: c.view,
         alerts: activeAlerts(c.alerts),
-        metrics: c.cfg.metrics,
       };
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));

@@ -86,6 +86,15 @@ export function fieldsFor(fields: readonly BrokerField[], profile: MetricsProfil
   return fields.filter((f) => (profile === 'kbudde' || f.profile === 'default') && !exclude.includes(f.metric));
 }
 
+interface ProfileChoice {
+  readonly metrics?: { readonly profile: MetricsProfile; readonly exclude: readonly string[] } | undefined;
+}
+
+// Configs built in code (benches, tests) may have no metrics key: the default profile.
+const chosen = (fields: readonly BrokerField[], cfg: ProfileChoice) => fieldsFor(fields, cfg.metrics?.profile ?? 'default', cfg.metrics?.exclude ?? []);
+export const queueFieldsOf = (cfg: ProfileChoice): readonly BrokerField[] => chosen(QUEUE_FIELDS, cfg);
+export const exchangeFieldsOf = (cfg: ProfileChoice): readonly BrokerField[] => chosen(EXCHANGE_FIELDS, cfg);
+
 /**
  * The fields' values from one API object: only what the broker reported (a message_stats
  * counter absent while statistics are on is 0; see BrokerField.zeroWhenAbsent). A list

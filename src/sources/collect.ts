@@ -15,7 +15,7 @@ import {
   parseUsers,
   parseVhosts,
 } from './parse.js';
-import { EXCHANGE_FIELDS, QUEUE_FIELDS, fieldsFor, type BrokerField } from './broker-fields.js';
+import { exchangeFieldsOf, queueFieldsOf, type BrokerField } from './broker-fields.js';
 import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
 import { queueKey, type ConsumerInfo, type PolicyInfo, type RawQueue, type Reading, type UserInfo } from './types.js';
 
@@ -102,11 +102,8 @@ export async function collect(
   const statsDisabled = overview.broker.statsDisabled;
   const runningNodes = nodes.filter((n) => n.running).map((n) => n.name);
 
-  // Configs built in code (benches, tests) may have no metrics key: the default profile.
-  const profile = cfg.metrics?.profile ?? 'default';
-  const excluded = cfg.metrics?.exclude ?? [];
-  const queueFields = fieldsFor(QUEUE_FIELDS, profile, excluded);
-  const exchangeFields = fieldsFor(EXCHANGE_FIELDS, profile, excluded);
+  const queueFields = queueFieldsOf(cfg);
+  const exchangeFields = exchangeFieldsOf(cfg);
   const inventoryDue = !state.inventory || startedAt - state.inventory.takenAt >= cfg.inventoryInterval;
   const [queueResult, connections, exchanges, vhosts, inventory] = await Promise.all([
     collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings, queueFields),
@@ -198,7 +195,7 @@ async function collectQueues(
   if (pluginAllowed) {
     try {
       const kept = inventoryDue ? null : state.listing;
-      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api, fields);
+      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api);
       return { queues: r.listing.queues, depth: r.depth, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
     } catch (err) {
       if (cfg.queueSource === 'prometheus') throw err;
@@ -238,11 +235,10 @@ async function queuesFromPlugin(
   kept: QueueListing | null,
   counter: RequestCounter,
   api: (path: string) => Promise<unknown>,
-  fields: readonly BrokerField[],
 ): Promise<{ listing: QueueListing; depth: ReadonlyMap<string, PluginQueueDepth> }> {
   const nodes = runningNodes.join(',');
   const fetchListing = async (): Promise<QueueListing> => ({
-    queues: parseQueues(await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`), true, fields),
+    queues: parseQueues(await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`), true, queueFieldsOf(cfg)),
     nodes,
   });
   const usable = kept !== null && kept.nodes === nodes && kept.queues.length === queueCount ? kept : null;
