@@ -3,6 +3,7 @@
 // typed, unclassified (src/openstack classifies it, src/snapshot builds the Snapshot).
 import type { ClusterConfig } from '../config/index.js';
 import { sliced } from '../slices.js';
+import { exchangeFieldsOf, queueFieldsOf, type BrokerField } from './broker-fields.js';
 import { SourceError, type HttpClient, type RequestCounter } from './http.js';
 import {
   parseConnections,
@@ -15,7 +16,6 @@ import {
   parseUsers,
   parseVhosts,
 } from './parse.js';
-import { exchangeFieldsOf, queueFieldsOf, type BrokerField } from './broker-fields.js';
 import { DETAILED_PATH, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
 import { queueKey, type ConsumerInfo, type PolicyInfo, type RawQueue, type Reading, type UserInfo } from './types.js';
 
