@@ -9,13 +9,23 @@ import type { ExpositionWriter, Labels } from './exposition.js';
 
 const KBUDDE_MODULES = ['exchange', 'node', 'overview', 'queue'] as const;
 
+/**
+ * Families only the kbudde profile exports, besides the broker fields. Declared from
+ * tables, like the fields: they are kbudde's compatibility surface (listed in
+ * test/fixtures/kbudde/kbudde-metrics.json), not names warren's own dashboards and
+ * rules build on (src/rules/promql.ts WARREN_METRIC_NAMES).
+ */
+const KBUDDE_FAMILIES: ReadonlyArray<readonly [string, string]> = [
+  ['rabbitmq_queue_state', 'per queue: 1 for the queue\'s state (idle when running with idle_since set, as kbudde).'],
+  ['rabbitmq_queue_idle_since_seconds', 'per queue: when the queue went idle, Unix seconds.'],
+  ['rabbitmq_module_up', 'kbudde\'s modules (exchange, node, overview, queue): whether the last poll gave their data.'],
+  ['rabbitmq_module_scrape_duration_seconds', 'kbudde\'s modules: duration of the last poll (one poll serves them all).'],
+  ['rabbitmq_exporter_build_info', 'kbudde\'s build info series, labelled with warren\'s version.'],
+];
+
 export function declareKbudde(w: ExpositionWriter): void {
   for (const f of [...QUEUE_FIELDS, ...EXCHANGE_FIELDS]) w.family(f.metric, f.type, (f.metric.startsWith('rabbitmq_queue_') ? 'per queue: ' : '') + f.help);
-  w.family('rabbitmq_queue_state', 'gauge', 'per queue: 1 for the queue\'s state (idle when running with idle_since set, as kbudde).')
-    .family('rabbitmq_queue_idle_since_seconds', 'gauge', 'per queue: when the queue went idle, Unix seconds.')
-    .family('rabbitmq_module_up', 'gauge', 'kbudde\'s modules (exchange, node, overview, queue): whether the last poll gave their data.')
-    .family('rabbitmq_module_scrape_duration_seconds', 'gauge', 'kbudde\'s modules: duration of the last poll (one poll serves them all).')
-    .family('rabbitmq_exporter_build_info', 'gauge', 'kbudde\'s build info series, labelled with warren\'s version.');
+  for (const [name, help] of KBUDDE_FAMILIES) w.family(name, 'gauge', help);
 }
 
 const DEFAULT_METRICS: MetricsConfig = { profile: 'default', exclude: [] };
