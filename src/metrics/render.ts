@@ -167,8 +167,9 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number
   const cluster = st.clusterLabel;
   const cl = { cluster };
   const ok = st.lastError === null && st.latest !== null;
-  // kbudde labels rabbitmq_up with the node that answered; the last one known while down.
-  w.sample('rabbitmq_up', { cluster, node: st.latest?.broker.node ?? '' }, ok ? 1 : 0);
+  // kbudde labels rabbitmq_up with the node that answered; the last one known while down, none before
+  // any answer (Prometheus reads an empty label as no label).
+  w.sample('rabbitmq_up', st.latest?.broker.node ? { cluster, node: st.latest.broker.node } : cl, ok ? 1 : 0);
   w.sample('warren_up', cl, ok ? 1 : 0);
   w.sample('warren_poll_skipped_total', cl, st.skipped);
   w.sample('warren_poll_errors_total', cl, st.errors);
