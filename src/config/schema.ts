@@ -46,7 +46,7 @@ const metricsConfig = z
     /** default: warren's names and the kbudde names real artefacts use; kbudde: every kbudde name RabbitMQ can supply. */
     profile: z.enum(['default', 'kbudde']).default('default'),
     /** Metric names left out of the exposition (and their columns out of the requests). */
-    exclude: z.array(z.string()).default([]),
+    exclude: z.array(z.string().regex(/^rabbitmq_[a-z0-9_]+$/, 'a rabbitmq_* metric name such as rabbitmq_queue_memory')).default([]),
   })
   .strict();
 

@@ -24,9 +24,9 @@ export interface ClusterMetricsInput {
   /** The cluster's rates memo, shared with its rules; without one, rates are computed here. */
   rates?: RatesMemo;
   intervalMs: number;
+  expectedNodes: number;
   /** The cluster's metrics profile and excluded names; absent: the default profile. */
   metrics?: MetricsConfig;
-  expectedNodes: number;
   view: OpenStackView | null;
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
 }
@@ -42,6 +42,7 @@ const C = 'counter' as const;
 
 function declare(w: ExpositionWriter): void {
   const q = 'per queue: ';
+  declareKbudde(w);
   w.family('rabbitmq_up', G, 'Whether the last poll of the management API succeeded (1) or not (0).')
     .family('rabbitmq_queues', G, 'Queues in the cluster.')
     .family('rabbitmq_exchanges', G, 'Exchanges in the cluster.')
@@ -140,18 +141,13 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
   const started = performance.now();
   const w = new ExpositionWriter();
   declare(w);
-  declareKbudde(w);
-  for (const c of clusters) {
-    w.omitted = omittedNames(c.metrics);
-    yield* renderCluster(w, c, self.now);
-  }
-  w.omitted = null;
-  renderKbuddeBuildInfo(w, self.version, clusters.map((c) => c.metrics));
+  for (const c of clusters) yield* renderCluster(w, c, self.now);
   for (const n of self.notifications) {
     w.sample('warren_notifications_queued', { receiver: n.receiver }, n.queued);
     w.sample('warren_notifications_failed_total', { receiver: n.receiver }, n.failed);
     w.sample('warren_notifications_dropped_total', { receiver: n.receiver }, n.dropped);
   }
+  renderKbuddeBuildInfo(w, self.version, clusters.map((c) => c.metrics));
   w.sample('warren_build_info', { version: self.version }, 1);
   w.sample('warren_render_duration_seconds', {}, (performance.now() - started) / 1000);
   const series = w.series + 1;
@@ -164,6 +160,8 @@ const QUEUES_PER_SLICE = 1000;
 
 function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput, now: number): Generator<void, void> {
   const st = c.status;
+  // The cluster's metrics.exclude (rabbitmq_* names only, so warren's own series stay).
+  w.omitted = omittedNames(c.metrics);
   const cluster = st.clusterLabel;
   const cl = { cluster };
   const ok = st.lastError === null && st.latest !== null;
