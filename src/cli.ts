@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseCli, runCheck, runDaemon, runReport, USAGE, UsageError } from './cli/index.js';
-import { ConfigError, loadConfig, type ConfigFlags, type WarrenConfig } from './config/index.js';
+import { ConfigError, kbuddeEnvWarning, loadConfig, type ConfigFlags, type WarrenConfig } from './config/index.js';
 import { renderRulesCatalogue } from './report/index.js';
 import { catalogue, checkRulesConfig, renderPrometheusRules } from './rules/index.js';
 import { VERSION } from './version.js';
@@ -27,8 +27,12 @@ async function main(argv: string[]): Promise<number> {
     return args.help || args.command === 'help' ? 0 : 2;
   }
   switch (args.command) {
-    case 'run':
-      return runDaemon(loadChecked(args.flags));
+    case 'run': {
+      // Without a config file, kbudde's variables configure the daemon (src/config/kbudde-env.ts).
+      const warning = args.flags.config ? null : kbuddeEnvWarning(process.env);
+      if (warning) process.stderr.write(`warren: ${warning}\n`);
+      return runDaemon(loadChecked({ ...args.flags, kbuddeEnv: true }));
+    }
     case 'report':
       return runReport(loadChecked(args.flags), args);
     case 'check':

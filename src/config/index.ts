@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
 import type { $ZodIssue as ZodIssue } from 'zod/v4/core';
 import { hasUserinfo, redactUrls } from '../redact.js';
+import { KbuddeEnvError, kbuddeEnvConfig } from './kbudde-env.js';
 import { clusterSchema, fileSchema, openstackSchema } from './schema.js';
 import type { ClusterConfig, WarrenConfig, WebConfig } from './schema.js';
 
@@ -23,6 +24,8 @@ export interface ConfigFlags {
   password?: string;
   passwordFile?: string;
   config?: string;
+  /** Without --config, read kbudde rabbitmq_exporter's environment variables (`warren run`). */
+  kbuddeEnv?: boolean;
   prometheusUrl?: string;
   listen?: string;
   interval?: string;
@@ -48,8 +51,8 @@ const FLAG_OF: Record<string, string> = {
 };
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): WarrenConfig {
-  const file = flags.config ? readConfigFile(flags.config) : {};
-  const where = flags.config ? `config ${flags.config}` : 'options';
+  const file = flags.config ? readConfigFile(flags.config) : flags.kbuddeEnv ? fromKbuddeEnv(flags, env) : {};
+  const where = flags.config ? `config ${flags.config}` : Object.keys(file as object).length ? 'options and kbudde environment' : 'options';
   const parsedFile = fileSchema.safeParse(file);
   if (!parsedFile.success) throw new ConfigError(describeZodError(where, parsedFile.error, file));
 
@@ -117,6 +120,15 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     web: webConfig(f.web, where),
     schedules: f.schedules ?? [],
   };
+}
+
+function fromKbuddeEnv(flags: ConfigFlags, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  try {
+    return kbuddeEnvConfig(env, { password: flags.password !== undefined || flags.passwordFile !== undefined }).document;
+  } catch (err) {
+    if (err instanceof KbuddeEnvError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 /** The HTTP server's TLS and users, with every file checked now rather than at the first request. */
@@ -242,3 +254,6 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   for (const p of path) v = v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p] : undefined;
   return v;
 }
+
+export type { MetricsConfig, NameFilter } from './schema.js';
+export { kbuddeEnvWarning } from './kbudde-env.js';

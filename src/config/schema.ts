@@ -38,6 +38,28 @@ const tls = z
 
 const thresholds = z.record(z.string(), z.number());
 
+/** A JavaScript regular expression, checked to compile. */
+const regex = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a regular expression such as ^reply_ (matched anywhere in the lower-cased name, as kbudde did)');
+
+/** kbudde's INCLUDE_ and SKIP_ pairs: a name is kept when `include` matches it and `exclude` does not. */
+const nameFilter = z.object({ include: regex.optional(), exclude: regex.optional() }).strict();
+
+const metricsConfig = z
+  .object({
+    /** default: warren's names and the kbudde names real artefacts use; kbudde: every kbudde name RabbitMQ can supply. */
+    profile: z.enum(['default', 'kbudde']).default('default'),
+    /** Metric names left out of the exposition (and their columns out of the requests). */
+    exclude: z.array(z.string().regex(/^rabbitmq_[a-z0-9_]+$/, 'a rabbitmq_* metric name such as rabbitmq_queue_memory')).default([]),
+  })
+  .strict();
+
 const ruleOverride = z
   .object({
     rule: z.string(),
@@ -82,6 +104,11 @@ const probeSchema = z
 export const clusterSchema = z
   .object({
     name: z.string().min(1).optional(),
+    metrics: metricsConfig.prefault({}),
+    /** Vhosts whose queues are exported and judged per queue (cluster totals count every queue). */
+    vhosts: nameFilter.optional(),
+    /** Queues exported and judged per queue (cluster totals count every queue). */
+    queues: nameFilter.optional(),
     url: httpUrl.default('http://127.0.0.1:15672'),
     user: z.string().default('guest'),
     password: z.string().optional(),
@@ -217,3 +244,5 @@ export interface WarrenConfig {
 }
 
 export { openstackSchema };
+export type MetricsConfig = z.output<typeof metricsConfig>;
+export type NameFilter = z.output<typeof nameFilter>;

@@ -42,6 +42,8 @@ export class ExpositionWriter {
   // Per-queue samples come in runs sharing one label object: format it once per run.
   private lastLabels: Labels | null = null;
   private lastFormatted = '';
+  /** Names left out while set (a cluster's metrics.exclude). */
+  omitted: ReadonlySet<string> | null = null;
 
   /** Declares a family; samples of an undeclared family are an error (caught in tests). */
   family(name: string, type: Family['type'], help: string): this {
@@ -51,6 +53,7 @@ export class ExpositionWriter {
 
   sample(name: string, labels: Labels, value: number | null | undefined): void {
     if (value === null || value === undefined || Number.isNaN(value)) return;
+    if (this.omitted !== null && this.omitted.has(name)) return;
     const f = this.families.get(name);
     if (!f) throw new Error(`metric family ${name} was not declared`);
     if (labels !== this.lastLabels) {

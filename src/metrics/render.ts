@@ -1,5 +1,7 @@
 // Pure: Snapshots (and what rules and the poller know) in, exposition text out.
 // Names follow kbudde's rabbitmq_exporter where the meaning is the same.
+import type { MetricsConfig } from '../config/index.js';
+import { declareKbudde, omittedNames, renderKbuddeBuildInfo, renderKbuddeCluster, renderKbuddeExchange, renderKbuddeQueue } from './kbudde.js';
 import type { Severity, Subject } from '../rules/index.js';
 import { otpRelease, queueKey, queueRates, totalRates, type OpenStackView, type QueueInfo, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
@@ -30,6 +32,8 @@ export interface ClusterMetricsInput {
   /** When warren started polling the cluster (for warren_starting; see isStarting). */
   startedAt?: number;
   expectedNodes: number;
+  /** The cluster's metrics profile and excluded names; absent: the default profile. */
+  metrics?: MetricsConfig;
   view: OpenStackView | null;
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
   /** The AMQP probe's last round, when the cluster has `probe` configured. */
@@ -106,6 +110,7 @@ const C = 'counter' as const;
 
 function declare(w: ExpositionWriter): void {
   const q = 'per queue: ';
+  declareKbudde(w);
   w.family('rabbitmq_up', G, 'Whether the last poll of the management API succeeded (1) or not (0).')
     .family('rabbitmq_queues', G, 'Queues in the cluster.')
     .family('rabbitmq_exchanges', G, 'Exchanges in the cluster.')
@@ -216,6 +221,7 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
     w.sample('warren_notifications_failed_total', { receiver: n.receiver }, n.failed);
     w.sample('warren_notifications_dropped_total', { receiver: n.receiver }, n.dropped);
   }
+  renderKbuddeBuildInfo(w, self.version, clusters.map((c) => c.metrics));
   w.sample('warren_build_info', { version: self.version }, 1);
   w.sample('warren_render_duration_seconds', {}, (performance.now() - started) / 1000);
   // Counted with the scrape-time families appended after this text (their number changes only with a poll).
@@ -229,6 +235,8 @@ const QUEUES_PER_SLICE = 1000;
 
 function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<void, void> {
   const st = c.status;
+  // The cluster's metrics.exclude (rabbitmq_* names only, so warren's own series stay).
+  w.omitted = omittedNames(c.metrics);
   const cluster = st.clusterLabel;
   const cl = { cluster };
   const ok = st.lastError === null && st.latest !== null;
@@ -237,11 +245,14 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
   // brokers share a name (Kolla's `rabbit@controller-0`) stay apart, and a rename starts no new `cluster`.
   const bl = brokerCluster ? { cluster, rabbitmq_cluster: brokerCluster } : cl;
   // Absent until the first poll has ended (warren_starting says so): a slow start is not a broker down.
-  if (st.latest !== null || st.lastError !== null) w.sample('rabbitmq_up', bl, ok ? 1 : 0);
+  // kbudde labels rabbitmq_up with the node that answered; the last one known while down.
+  const upl = st.latest?.broker.node ? { ...bl, node: st.latest.broker.node } : bl;
+  if (st.latest !== null || st.lastError !== null) w.sample('rabbitmq_up', upl, ok ? 1 : 0);
   w.sample('warren_up', cl, ok ? 1 : 0);
   w.sample('warren_poll_skipped_total', cl, st.skipped);
   w.sample('warren_poll_errors_total', cl, st.errors);
   w.sample('rabbitmq_nodes_expected', cl, c.expectedNodes);
+  renderKbuddeCluster(w, cluster, ok, st.latest, c.metrics);
   for (const a of c.alerts) {
     w.sample('warren_alert_active', {
       cluster,
@@ -322,6 +333,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
     const el = { cluster, vhost: e.vhost, exchange: e.name };
     w.sample('rabbitmq_exchange_messages_published_in_total', el, e.publishedIn);
     w.sample('rabbitmq_exchange_messages_published_out_total', el, e.publishedOut);
+    renderKbuddeExchange(w, el, e);
   }
 
   yield;
@@ -332,7 +344,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
       inSlice = 0;
       yield;
     }
-    const ql = { cluster, vhost: q.vhost, queue: q.name, openstack_service: q.role.service, openstack_kind: q.role.kind };
+    const ql = { cluster, vhost: q.vhost, queue: q.name, durable: String(q.durable), policy: q.policy, openstack_service: q.role.service, openstack_kind: q.role.kind };
     w.sample('rabbitmq_queue_messages', ql, q.messages);
     w.sample('rabbitmq_queue_messages_ready', ql, q.ready);
     w.sample('rabbitmq_queue_messages_unacknowledged', ql, q.unacked);
@@ -346,6 +358,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
     w.sample('rabbitmq_queue_messages_publish_rate', ql, r?.publish);
     w.sample('rabbitmq_queue_messages_deliver_rate', ql, r?.deliver);
     w.sample('rabbitmq_queue_head_message_timestamp', ql, headMessageTimestamp(q));
+    renderKbuddeQueue(w, ql, q, c.metrics);
   }
 
   const v = c.view;

@@ -2,7 +2,7 @@
 // its OpenStack classification (src/openstack), the Snapshot (src/snapshot).
 import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
 import { attributeConnection, classifyReading, learnHosts, type TopicTable } from '../openstack/index.js';
-import { buildSnapshot, type Snapshot } from '../snapshot/index.js';
+import { buildSnapshot, scopeOf, type Snapshot } from '../snapshot/index.js';
 import { collect, type CollectContext, type CollectorState, type HttpClient } from '../sources/index.js';
 
 export interface PollContext {
@@ -34,6 +34,6 @@ export async function pollCluster(
   for (const [a, h] of Object.entries(learnedHosts)) if (configured[a] === undefined && configured[a.replace(/^::ffff:/, '')] === undefined) learned[a] = h;
   const merged = { ...learned, ...configured };
   const connections = Object.keys(learned).length === 0 ? classification.connections : reading.connections.map((c) => attributeConnection(c.clientName, c.peerHost, merged));
-  const snapshot = buildSnapshot(reading, { queues: classification.queues, connections }, { configured, learned });
+  const snapshot = buildSnapshot(reading, { queues: classification.queues, connections }, { hostMap: { configured, learned }, scope: scopeOf(cfg) });
   return { snapshot, state, learnedHosts };
 }

@@ -118,6 +118,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       return {
         status,
         rates: c.poller.rates,
+        metrics: c.cfg.metrics,
         intervalMs: c.cfg.interval,
         startedAt: c.startedAt,
         expectedNodes: c.cfg.expectedNodes ?? c.learned.maxNodes,

@@ -1,6 +1,7 @@
 // A Snapshot from a Reading (src/sources) and its classification (src/openstack).
 import type { Classification, ConnectionRole, QueueRole } from '../openstack/index.js';
 import type { RawConnection, RawQueue, Reading } from '../sources/index.js';
+import type { Scope } from './filter.js';
 import type { ChannelGroup, ConnectionInfo, HostMap, QueueInfo, Snapshot } from './types.js';
 
 /**
@@ -9,8 +10,19 @@ import type { ChannelGroup, ConnectionInfo, HostMap, QueueInfo, Snapshot } from 
  * only the top level is frozen at run time, since freezing every queue of a 50k-queue
  * broker each poll buys nothing the compiler does not already enforce.
  */
-export function buildSnapshot(reading: Reading, classification: Classification, hostMap?: HostMap): Snapshot {
-  const queues = reading.queues.map((q, i) => queueOf(q, roleAt(classification.queues, i)));
+/** How a Snapshot is built beyond the reading: the host map its connections were attributed with, and the config's queue scope. */
+export interface BuildOptions {
+  readonly hostMap?: HostMap;
+  readonly scope?: Scope | null;
+}
+
+export function buildSnapshot(reading: Reading, classification: Classification, { hostMap, scope = null }: BuildOptions = {}): Snapshot {
+  const classified = reading.queues.map((q, i) => queueOf(q, roleAt(classification.queues, i)));
+  // Out-of-scope queues (config `vhosts`/`queues`) are neither exported nor judged per queue;
+  // the totals below are /api/overview's and still count them.
+  const queues = scope ? classified.filter((q) => scope.vhost(q.vhost) && scope.queue(q.name)) : classified;
+  const exchanges = scope ? reading.exchanges.filter((e) => scope.vhost(e.vhost)) : reading.exchanges;
+  const consumers = scope ? reading.consumers.filter((c) => scope.vhost(c.vhost) && scope.queue(c.queue)) : reading.consumers;
   const connections = reading.connections.map((c, i): ConnectionInfo => connectionOf(c, roleAt(classification.connections, i)));
   return Object.freeze({
     target: reading.target,
@@ -21,9 +33,9 @@ export function buildSnapshot(reading: Reading, classification: Classification, 
     nodes: reading.nodes,
     vhosts: reading.vhosts,
     queues,
-    exchanges: reading.exchanges,
+    exchanges,
     connections,
-    consumers: reading.consumers,
+    consumers,
     channels: channelGroups(connections),
     policies: reading.policies,
     users: reading.users,
@@ -68,6 +80,7 @@ function queueOf(q: RawQueue, role: QueueRole): QueueInfo {
     members: q.members,
     online: q.online,
     leader: q.leader,
+    extra: q.extra,
     role,
   };
 }

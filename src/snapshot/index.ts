@@ -22,6 +22,7 @@ export type {
 } from './types.js';
 export { buildSnapshot } from './build.js';
 export { otpRelease } from './erlang.js';
+export { scopeOf, type Scope, type ScopeFilters } from './filter.js';
 export {
   baselineFor,
   counterRate,

@@ -3,6 +3,7 @@
 // typed, unclassified (src/openstack classifies it, src/snapshot builds the Snapshot).
 import type { ClusterConfig } from '../config/index.js';
 import { sliced } from '../slices.js';
+import { exchangeFieldsOf, queueFieldsOf, type BrokerField } from './broker-fields.js';
 import { SourceError, type HttpClient, type RequestCounter } from './http.js';
 import {
   parseConnections,
@@ -104,11 +105,13 @@ export async function collect(
   const statsDisabled = overview.broker.statsDisabled;
   const runningNodes = nodes.filter((n) => n.running).map((n) => n.name);
 
+  const queueFields = queueFieldsOf(cfg);
+  const exchangeFields = exchangeFieldsOf(cfg);
   const inventoryDue = !state.inventory || startedAt - state.inventory.takenAt >= cfg.inventoryInterval;
   const [queueResult, connections, exchanges, vhosts, inventory] = await Promise.all([
-    collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings),
+    collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings, queueFields),
     api(`/api/connections?columns=${CONNECTION_COLUMNS}`).then(parseConnections),
-    optional(`/api/exchanges?columns=${EXCHANGE_COLUMNS}`, parseExchanges, []),
+    optional(`/api/exchanges?columns=${withColumns(EXCHANGE_COLUMNS, exchangeFields)}`, (v) => parseExchanges(v, exchangeFields), []),
     optional(`/api/vhosts?columns=${VHOST_COLUMNS}`, parseVhosts, []),
     inventoryDue
       ? Promise.all([
@@ -179,6 +182,7 @@ async function collectQueues(
   api: (path: string) => Promise<unknown>,
   now: () => number,
   warnings: string[],
+  fields: readonly BrokerField[],
 ): Promise<{
   queues: readonly RawQueue[];
   /** Plugin path: depth and consumers by vhost\0name, to lay over `queues`. */
@@ -202,18 +206,25 @@ async function collectQueues(
     } catch (err) {
       if (cfg.queueSource === 'prometheus') throw err;
       warnings.push(`Prometheus plugin not used for queue depth: ${(err as Error).message}`);
-      const mgmt = await queuesFromManagement(statsDisabled, api);
+      const mgmt = await queuesFromManagement(statsDisabled, api, fields);
       return { queues: mgmt, depth: null, source: 'management', pluginFailedAt: now(), listing: null };
     }
   }
-  return { queues: await queuesFromManagement(statsDisabled, api), depth: null, source: 'management', pluginFailedAt: state.pluginFailedAt, listing: null };
+  return { queues: await queuesFromManagement(statsDisabled, api, fields), depth: null, source: 'management', pluginFailedAt: state.pluginFailedAt, listing: null };
 }
 
-async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>): Promise<readonly RawQueue[]> {
+async function queuesFromManagement(statsDisabled: boolean, api: (path: string) => Promise<unknown>, fields: readonly BrokerField[]): Promise<readonly RawQueue[]> {
   const path = statsDisabled
     ? `/api/queues?disable_stats=true&enable_queue_totals=true&columns=${QUEUE_BASIC_COLUMNS},consumers,messages,messages_ready,messages_unacknowledged`
-    : `/api/queues?columns=${QUEUE_COLUMNS}`;
-  return parseQueues(await api(path), statsDisabled);
+    : `/api/queues?columns=${withColumns(QUEUE_COLUMNS, fields)}`;
+  return parseQueues(await api(path), statsDisabled, fields);
+}
+
+/** `base` plus the fields' columns not already in it (`arguments.*` come with `arguments`). */
+function withColumns(base: string, fields: readonly BrokerField[]): string {
+  const have = new Set(base.split(','));
+  const extra = fields.map((f) => f.column).filter((col) => !have.has(col) && !(col.startsWith('arguments.') && have.has('arguments')));
+  return [base, ...new Set(extra)].join(',');
 }
 
 /**
@@ -234,7 +245,7 @@ async function queuesFromPlugin(
 ): Promise<{ listing: QueueListing; depth: ReadonlyMap<string, PluginQueueDepth> }> {
   const nodes = runningNodes.join(',');
   const fetchListing = async (): Promise<QueueListing> => ({
-    queues: parseQueues(await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`), true),
+    queues: parseQueues(await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`), true, queueFieldsOf(cfg)),
     nodes,
   });
   const usable = kept !== null && kept.nodes === nodes && kept.queues.length === queueCount ? kept : null;
@@ -272,6 +283,7 @@ function queueOf(q: RawQueue, d: PluginQueueDepth, members: readonly string[], p
     members,
     online: q.online,
     leader: q.leader,
+    extra: q.extra,
   };
 }
 

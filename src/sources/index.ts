@@ -15,6 +15,7 @@ export {
   type HttpTargetOptions,
   type RequestCounter,
 } from './http.js';
+export { EXCHANGE_FIELDS, QUEUE_FIELDS, fieldsFor, readFields, type BrokerField, type MetricsProfile } from './broker-fields.js';
 export { DETAILED_PATH, parseDetailed, parseDetailedSteps, pluginUrls, type PluginQueueDepth } from './prometheus.js';
 export {
   parseConnections,

@@ -15,6 +15,7 @@ import type {
   VhostInfo,
 } from './types.js';
 import { SourceError } from './http.js';
+import { readFields, type BrokerField } from './broker-fields.js';
 
 export type { RawConnection, RawQueue };
 
@@ -49,6 +50,7 @@ export function parseOverview(v: unknown): { broker: BrokerInfo; totals: Totals;
       managementVersion: str(o.management_version),
       statsDisabled: bool(o.disable_stats),
       ratesMode: str(o.rates_mode),
+      node: str(o.node),
     },
     totals: {
       queues: num(ot.queues),
@@ -107,7 +109,7 @@ function appVersion(apps: unknown, name: string): string {
 }
 
 
-export function parseQueues(v: unknown, statsDisabled: boolean): RawQueue[] {
+export function parseQueues(v: unknown, statsDisabled: boolean, fields: readonly BrokerField[] = []): RawQueue[] {
   return list(v, '/api/queues').map((q) => {
     const args = obj(q.arguments);
     const eff = obj(q.effective_policy_definition);
@@ -144,6 +146,7 @@ export function parseQueues(v: unknown, statsDisabled: boolean): RawQueue[] {
       members: strings(q.members),
       online: strings(q.online),
       leader: str(q.leader),
+      extra: fields.length ? readFields(q, fields, !statsDisabled) : null,
     };
   });
 }
@@ -185,7 +188,7 @@ export function parseConsumers(v: unknown): ConsumerInfo[] {
   });
 }
 
-export function parseExchanges(v: unknown): ExchangeInfo[] {
+export function parseExchanges(v: unknown, fields: readonly BrokerField[] = []): ExchangeInfo[] {
   return list(v, '/api/exchanges').map((e) => {
     const ms = e.message_stats === undefined ? undefined : obj(e.message_stats);
     return {
@@ -195,6 +198,7 @@ export function parseExchanges(v: unknown): ExchangeInfo[] {
       durable: bool(e.durable),
       publishedIn: ms ? num(ms.publish_in) : null,
       publishedOut: ms ? num(ms.publish_out) : null,
+      extra: fields.length && ms ? readFields(e, fields, false) : null,
     };
   });
 }

@@ -15,6 +15,8 @@ export interface BrokerInfo {
   /** management.disable_stats or disable_metrics_collector: no message_stats, no /api/channels. */
   readonly statsDisabled: boolean;
   readonly ratesMode: string;
+  /** The node that answered /api/overview. */
+  readonly node?: string | undefined;
 }
 
 export interface NodeInfo {
@@ -64,6 +66,8 @@ export interface ExchangeInfo {
   readonly durable: boolean;
   readonly publishedIn: number | null;
   readonly publishedOut: number | null;
+  /** The metrics profile's further numbers by metric name (src/sources/broker-fields.ts), only those the broker reported. */
+  readonly extra?: Readonly<Record<string, number>> | null | undefined;
 }
 
 /** A consumer joined to its connection (attribution of who consumes a queue). */
@@ -154,6 +158,8 @@ export interface RawQueue {
   readonly members: readonly string[];
   readonly online: readonly string[];
   readonly leader: string;
+  /** The metrics profile's further numbers by metric name (src/sources/broker-fields.ts), only those the broker reported. */
+  readonly extra?: Readonly<Record<string, number>> | null | undefined;
 }
 
 /** A connection as the management API gives it, before OpenStack attribution. */
