@@ -19,7 +19,8 @@ import { startFakeApi, type FakeApi, type FakeApiMode } from '../support/fake-ap
 const PASSWORD = 'Fake-Api-Pw-7c1e9d'; // distinctive, so a leak anywhere is found
 const QUEUE = { queue: 'compute.cmp-01', vhost: '/' }; // 10 messages in the recorded answer
 const CLUSTER = 'fake'; // the configured name: the `cluster` label (the recorded overview's cluster_name, wtry@vm, is rabbitmq_cluster)
-const INTERVAL_MS = 500;
+// The shortest interval a config may ask for (config rejects less: a typo must not hammer a broker).
+const INTERVAL_MS = 1000;
 
 let api: FakeApi;
 let daemon: Daemon;
