@@ -123,12 +123,13 @@ describe('healthy simulation', () => {
       'engine', 'engine.ctl-1', 'engine.ctl-2', 'heat-engine-listener', 'engine_worker',
       'notifications.info',
     ];
-    // A queue's stats (consumers among them) appear a stats interval after its
-    // declaration: wait until every expected queue has been reported once.
+    // A queue's stats (consumers among them) appear a stats interval after its declaration,
+    // and a first report may predate its consumer: wait until every expected queue has been
+    // reported consumed (the deadline turns a queue that never is into a failure below).
     const qs = await until('every oslo queue reported with its consumers', async () => {
       const all = await queues();
       const seen = new Map(all.map((q) => [q.name, q]));
-      return expected.every((n) => typeof seen.get(n)?.consumers === 'number') ? all : undefined;
+      return expected.every((n) => (seen.get(n)?.consumers ?? 0) > 0) ? all : undefined;
     });
     const byName = new Map(qs.map((q) => [q.name, q]));
     for (const n of expected) {
