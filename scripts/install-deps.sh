@@ -2,14 +2,15 @@
 # Install the real components warren's tests and demo run against (Debian bookworm):
 # RabbitMQ, Prometheus (+ promtool), Alertmanager, iproute2 (network namespaces for the
 # cluster tests), procps, openssl, chromium (HTML report rendering), systemd (systemd-analyze
-# verify of deploy/warren.service; amtool comes with prometheus-alertmanager).
+# verify of deploy/warren.service; amtool comes with prometheus-alertmanager),
+# python3-oslo.messaging (real OpenStack RPC servers, clients and notifiers in test/oslo/).
 #
 # Idempotent: installs only what is missing and does nothing (not even apt-get update)
 # when everything is present. Never leaves a service running: the test harness starts
 # private instances itself, and a package-started daemon would hold the default ports.
 set -euo pipefail
 
-PACKAGES=(rabbitmq-server prometheus prometheus-alertmanager iproute2 procps openssl chromium systemd)
+PACKAGES=(rabbitmq-server prometheus prometheus-alertmanager iproute2 procps openssl chromium systemd python3-oslo.messaging)
 
 export DEBIAN_FRONTEND=noninteractive
 
