@@ -52,8 +52,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once what was written to stdout has left: a large report written to a pipe is still
+ * queued when main() returns, and exiting at once would cut it short.
+ */
+function exitWhenFlushed(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err: unknown) => {
     const e = err as Error;
     const known = e instanceof UsageError || e instanceof ConfigError;
@@ -63,6 +71,6 @@ main(process.argv.slice(2)).then(
     if (!known && process.env.WARREN_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
     // report and check speak Nagios: a problem that prevents judging the broker is UNKNOWN (3).
     const command = process.argv[2];
-    process.exit(command === 'report' || command === 'check' ? 3 : 2);
+    exitWhenFlushed(command === 'report' || command === 'check' ? 3 : 2);
   },
 );
