@@ -3,20 +3,7 @@
 // and never mutated: every type here is readonly. Nothing downstream of a Snapshot
 // talks to the broker.
 import type { ConnectionRole, QueueRole } from '../openstack/index.js';
-import type {
-  BrokerInfo,
-  ConsumerInfo,
-  ExchangeInfo,
-  NodeInfo,
-  PolicyInfo,
-  PollStats,
-  RawConnection,
-  RawQueue,
-  SecurityInfo,
-  Totals,
-  UserInfo,
-  VhostInfo,
-} from '../sources/index.js';
+import type { RawConnection, RawQueue, Reading } from '../sources/index.js';
 
 export type { OpenStackKind, QueueRole, ConnectionRole } from '../openstack/index.js';
 export type {
@@ -51,27 +38,14 @@ export interface ChannelGroup {
   readonly count: number;
 }
 
-export interface Snapshot {
-  /** The configured target name (the config file's cluster name, or the url host). */
-  readonly target: string;
-  readonly url: string;
-  /** The broker's cluster name: the `cluster` label, whichever node answered. */
-  readonly cluster: string;
-  readonly takenAt: number;
-  readonly broker: BrokerInfo;
-  readonly nodes: readonly NodeInfo[];
-  readonly vhosts: readonly VhostInfo[];
+/**
+ * What the broker said (a Reading: target, broker, nodes, totals, poll, security, ...) with
+ * every queue and connection classified, channels grouped, and the host map it was built with.
+ */
+export interface Snapshot extends Omit<Reading, 'queues' | 'connections'> {
   readonly queues: readonly QueueInfo[];
-  readonly exchanges: readonly ExchangeInfo[];
   readonly connections: readonly ConnectionInfo[];
-  readonly consumers: readonly ConsumerInfo[];
   readonly channels: readonly ChannelGroup[];
-  readonly policies: readonly PolicyInfo[];
-  readonly users: readonly UserInfo[];
-  readonly totals: Totals;
-  readonly poll: PollStats;
-  /** Listeners, authentication attempts, permissions, certificates; absent where not collected. */
-  readonly security?: SecurityInfo;
   /**
    * Peer address -> host used to attribute this Snapshot's connections: `configured` from the
    * config's openstack.hosts (it wins), `learned` from the consumers of per-host RPC queues
