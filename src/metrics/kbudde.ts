@@ -4,7 +4,7 @@
 // main render gains only a few call lines.
 import type { MetricsConfig } from '../config/index.js';
 import type { ExchangeInfo, QueueInfo, Snapshot } from '../snapshot/index.js';
-import { EXCHANGE_FIELDS, QUEUE_FIELDS, fieldsFor } from '../sources/index.js';
+import { EXCHANGE_FIELDS, QUEUE_FIELDS } from '../sources/index.js';
 import type { ExpositionWriter, Labels } from './exposition.js';
 
 const KBUDDE_MODULES = ['exchange', 'node', 'overview', 'queue'] as const;

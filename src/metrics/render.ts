@@ -216,6 +216,8 @@ export function* renderSteps(clusters: readonly ClusterMetricsInput[], self: Sel
   declare(w);
   declareSecurity(w);
   for (const c of clusters) yield* renderCluster(w, c);
+  // Each cluster's metrics.exclude applies to its own series only.
+  w.omitted = null;
   for (const n of self.notifications) {
     w.sample('warren_notifications_queued', { receiver: n.receiver }, n.queued);
     w.sample('warren_notifications_failed_total', { receiver: n.receiver }, n.failed);

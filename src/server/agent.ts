@@ -189,7 +189,9 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     const clusterLabels = { rabbitmq_cluster: status.brokerCluster ?? '' };
     const step = stepAlerts(rt.alerts, rt.findings, now, rt.cfg.name, catalogue, onlyRules ? { onlyRules, clusterLabels } : { clusterLabels });
     rt.alerts = step.state;
-    notifiers.deliver(step.changes, activeAlerts(rt.alerts));
+    // Every cluster's firing alerts: the re-send to Alertmanager is paced per receiver, not per
+    // cluster, so handing it one cluster's alerts would let the others' expire there.
+    notifiers.deliver(step.changes, clusters.flatMap((c) => activeAlerts(c.alerts)));
     schedules.record(step.changes);
   };
 
