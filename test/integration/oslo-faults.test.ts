@@ -13,11 +13,14 @@ import { CLOUD_HOSTS, connectionsOf, consumes, startCloud, startRpcServer, type 
 import { waitFor } from '../harness/util.js';
 import { configFileFor, configFor, startTestAgent } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
+import { serviceAmqpUrl } from '../support/service-user.js';
 
 // Long enough that the broker keeps a frozen process's connection for the whole freeze test.
 const HEARTBEAT_TIMEOUT = 600;
 
 let broker: Broker;
+/** The broker as the services see it: their own user, without tags (warren watches as the administrator). */
+let services: Broker;
 let cloud: Cloud;
 let agent: Agent;
 
@@ -40,7 +43,8 @@ beforeAll(async () => {
     adminUser: { user: 'openstack', password: 'oslo-pw-7c1e' },
     extraConfig: ['collect_statistics_interval = 1000'],
   });
-  cloud = await startCloud(broker, { heartbeatTimeout: HEARTBEAT_TIMEOUT, callRate: 1, callTimeout: 10 });
+  services = { ...broker, amqpUrl: await serviceAmqpUrl(broker) };
+  cloud = await startCloud(services, { heartbeatTimeout: HEARTBEAT_TIMEOUT, callRate: 1, callTimeout: 10 });
   agent = await startTestAgent(configFor(broker, { interval: '2s' }));
 }, 240_000);
 
@@ -51,7 +55,7 @@ afterAll(async () => {
 });
 
 function conductorServer(): Promise<OsloProcess> {
-  return startRpcServer(broker, {
+  return startRpcServer(services, {
     binary: 'nova-conductor',
     exchange: 'nova',
     sourceIp: CLOUD_HOSTS['ctl-1'],

@@ -13,8 +13,11 @@ import { CLOUD_HOSTS, connectionsOf, consumes, listConnections, startCloud, type
 import { getJson, waitFor } from '../harness/util.js';
 import { configFileFor } from '../support/agent.js';
 import { runCli } from '../support/cli.js';
+import { serviceAmqpUrl } from '../support/service-user.js';
 
 let broker: Broker;
+/** The broker as the services see it: their own user, without tags (warren watches as the administrator). */
+let services: Broker;
 let cloud: Cloud;
 
 const HOST_OF_ADDRESS: Record<string, string> = Object.fromEntries(Object.entries(CLOUD_HOSTS).map(([host, ip]) => [ip, host]));
@@ -26,7 +29,8 @@ beforeAll(async () => {
     adminUser: { user: 'openstack', password: 'oslo-pw-51d2' },
     extraConfig: ['collect_statistics_interval = 1000'],
   });
-  cloud = await startCloud(broker);
+  services = { ...broker, amqpUrl: await serviceAmqpUrl(broker) };
+  cloud = await startCloud(services);
 });
 
 afterAll(async () => {
@@ -211,6 +215,13 @@ describe('warren on a real oslo.messaging cloud', () => {
       timeoutMs: 60_000,
       what: "the broker to drop the killed compute's connections",
     });
+    // The queue's consumer count is a statistic, emitted a stats interval after the connection went.
+    await waitFor(
+      async () =>
+        (await getJson<{ consumers?: number }>(`${broker.mgmtUrl}/api/queues/%2F/compute.cmp-b?columns=consumers`, { auth: { user: broker.user, password: broker.password } }))
+          .consumers === 0,
+      { timeoutMs: 60_000, what: 'compute.cmp-b reported without a consumer' },
+    );
     expect(await consumes(broker, survivor, 'compute.cmp-a')).toBe(true);
     const config = configFileFor(broker, { interval: '2s' }, { openstack: { hosts: HOST_OF_ADDRESS } });
     const r = await runCli(['report', '--config', config, '--format', 'json', '--sample', '2']);
