@@ -12,7 +12,7 @@ import { startBroker, type Broker } from '../harness/broker.js';
 import { run } from '../harness/util.js';
 import { configFileFor, configFor, eventually, metric, scrape, startTestAgent } from '../support/agent.js';
 import { startDaemon } from '../support/cli.js';
-import { expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, mgmtChange, withFault } from '../support/faults.js';
+import { configuredNameOf, expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, mgmtChange, withFault } from '../support/faults.js';
 
 const VHOST = 'probe';
 const PROBE_USER = 'warren-probe';
@@ -55,7 +55,7 @@ beforeAll(async () => {
   // The minimum README documents: server-named queues (amq.gen-*) and the default exchange.
   await mgmtChange(broker, 'PUT', `/api/permissions/${VHOST}/${PROBE_USER}`, { configure: '^amq\\.gen-.*', write: '^amq\\.(gen-.*|default)$', read: '^amq\\.gen-.*' });
   node = { kind: 'node', name: broker.nodeName };
-  cluster = (await mgmt<{ name: string }>(broker, '/api/cluster-name')).name;
+  cluster = configuredNameOf(broker);
   defaultExchanges = (await brokerHolds()).exchanges;
 });
 
