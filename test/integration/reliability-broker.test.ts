@@ -39,8 +39,9 @@ afterAll(async () => {
 describe('HA pair', () => {
   it('two warren instances on the same broker send identical alert identities: Alertmanager shows each alert once', async () => {
     // The harness broker runs with the default guest user, so guest-user-enabled fires at once on both.
+    // An HA pair runs one config: the same configured cluster name (the identity), its own listener.
     for (let i = 0; i < 2; i++) {
-      agents.push(await startTestAgent(loadConfig({ config: configFileFor(broker, { name: `instance-${i}` }, { alertmanagerUrls: [alertmanager.url] }) })));
+      agents.push(await startTestAgent(loadConfig({ config: configFileFor(broker, { name: 'region-one' }, { alertmanagerUrls: [alertmanager.url] }) })));
     }
     const [a, b] = agents as [Agent, Agent];
     const identities = (agent: Agent) =>
@@ -51,8 +52,9 @@ describe('HA pair', () => {
         .sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : 1));
     await eventually(() => expect(identities(a).map((x) => x.labels.alertname)).toContain('guest-user-enabled'), 20_000);
     await eventually(() => expect(identities(b)).toEqual(identities(a)), 20_000);
-    // Nothing that tells the instances apart (config name, listen port, host) is in the labels.
-    expect(JSON.stringify(identities(a))).not.toMatch(/instance-\d/);
+    // The configured name is the identity; nothing that tells the instances apart (listen port) is in it.
+    expect(identities(a).every((x) => x.labels.cluster === 'region-one')).toBe(true);
+    for (const agent of [a, b]) expect(JSON.stringify(identities(a))).not.toContain(`:${new URL(agent.url).port}`);
 
     // Both sent; Alertmanager keeps one alert per label set.
     await eventually(async () => {
