@@ -38,6 +38,7 @@ export {
 export {
   consumersByQueue,
   diagnoseHostQueue,
+  hostQueueOf,
   openstackView,
   type HostQueue,
   type HostQueueDiagnosis,

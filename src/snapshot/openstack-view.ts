@@ -226,19 +226,7 @@ export function openstackView(snapshot: Snapshot): OpenStackView {
       if (isHostQueue(q)) a.queueHosts.push(hostOfServer(q.role.host));
     }
 
-    if (isHostQueue(q)) {
-      hostQueues.push({
-        service,
-        topic: q.role.topic,
-        host: q.role.host,
-        queue: q.name,
-        vhost: q.vhost,
-        consumers: q.consumers,
-        messages: q.messages,
-        ready: q.ready,
-        idleSince: q.idleSince,
-      });
-    }
+    if (isHostQueue(q)) hostQueues.push(hostQueueOf(q));
 
     if (q.consumers === 0 && isPerProcessQueue(q)) {
       if (kind === 'reply') orphans.reply++;
@@ -330,6 +318,21 @@ export function consumersByQueue(snapshot: Snapshot): Map<string, QueueConsumer[
     else out.set(k, [entry]);
   }
   return out;
+}
+
+/** A per-host RPC queue as the OpenStack view (and the rule that diagnoses it) sees it. */
+export function hostQueueOf(q: QueueInfo): HostQueue {
+  return {
+    service: q.role.service,
+    topic: q.role.topic,
+    host: q.role.host,
+    queue: q.name,
+    vhost: q.vhost,
+    consumers: q.consumers,
+    messages: q.messages,
+    ready: q.ready,
+    idleSince: q.idleSince,
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // OpenStack rules: queue roles come from oslo.messaging naming (the collector fills
 // `role`).
 import { expectedBinary, hostOfServer, PER_PROCESS_TOPICS } from '../../openstack/index.js';
-import { diagnoseHostQueue, queueKey } from '../../snapshot/index.js';
+import { diagnoseHostQueue, hostQueueOf, queueKey } from '../../snapshot/index.js';
 import type { QueueInfo } from '../../snapshot/index.js';
 import type { Finding, RuleContext } from '../types.js';
 import { serviceConnectionCounts } from '../learn.js';
@@ -90,17 +90,7 @@ export const hostQueueUnconsumed = defineRule({
       if (!isHostQueue(q) || q.consumers > 0) continue;
       if (!thresholds(queueScope(q))) continue;
       if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0)) continue;
-      const d = diagnoseHostQueue(ctx.snapshot, {
-        service: q.role.service,
-        topic: q.role.topic,
-        host: q.role.host,
-        queue: q.name,
-        vhost: q.vhost,
-        consumers: q.consumers,
-        messages: q.messages,
-        ready: q.ready,
-        idleSince: q.idleSince,
-      });
+      const d = diagnoseHostQueue(ctx.snapshot, hostQueueOf(q));
       const who = d.binary || `${q.role.service || q.role.topic} (${q.role.topic})`;
       const why =
         d.verdict === 'lost-subscription'
