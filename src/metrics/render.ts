@@ -312,9 +312,10 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
 
   for (const n of s.nodes) {
     const nl = { cluster, node: n.name };
-    w.sample('rabbitmq_running', nl, n.running ? 1 : 0);
+    // Unknown (the broker did not say) is no series, never "stopped".
+    w.sample('rabbitmq_running', nl, n.running === null ? null : n.running ? 1 : 0);
     w.sample('rabbitmq_partitions', nl, n.partitions.length);
-    if (!n.running) continue;
+    if (n.running === false) continue;
     w.sample('rabbitmq_node_mem_used', nl, n.memUsed);
     w.sample('rabbitmq_node_mem_limit', nl, n.memLimit);
     w.sample('rabbitmq_node_mem_alarm', nl, n.memAlarm ? 1 : 0);

@@ -17,6 +17,19 @@ export const SEVERITY_WORD: Record<Severity, string> = { critical: 'CRITICAL', w
 
 export const SEVERITY_TAG: Record<Severity, string> = { critical: 'CRIT', warning: 'WARN', info: 'INFO' };
 
+/** A queue number the broker has not reported yet (a queue listed before its first statistics). */
+export const STATS_PENDING = 'stats pending';
+
+/** A count, or `unknown` in its place when the broker did not report it: never 0 for unknown. */
+export function fmtKnown(n: number | null, unknown = '-'): string {
+  return n === null ? unknown : fmtInt(n);
+}
+
+/** The queue-table cells for depth and consumers: "stats pending" (then dashes) where the broker gave none. */
+export function queueCounts(r: { messages: number | null; ready: number | null; unacked: number | null; consumers: number | null }): [string, string, string, string] {
+  return [fmtKnown(r.messages, STATS_PENDING), fmtKnown(r.ready), fmtKnown(r.unacked), fmtKnown(r.consumers)];
+}
+
 /** How a subject reads to a person: `queue notifications.info (vhost /nova)`. */
 export function subjectLabel(s: Subject): string {
   const vhost = s.vhost !== undefined && s.vhost !== '/' && (s.kind === 'queue' || s.kind === 'connection') ? ` (vhost ${s.vhost})` : '';

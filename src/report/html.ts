@@ -4,7 +4,7 @@
 import type { Severity } from '../rules/index.js';
 import { HEADROOM_WARN_AT, type ClusterReport, type Headroom, type Level, type QueueRow, type Report, type ReportStatus } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
+import { STATS_PENDING, SEVERITY_WORD, fmtKnown, queueCounts, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
 import { securityHtml } from './security.js';
 
 export interface HtmlOptions {
@@ -267,7 +267,7 @@ function clusterSection(c: ClusterReport, rows: number): string {
     out.push(`<h3>Per-host queues without consumers (${fmtInt(hq.withoutConsumers)} of ${fmtInt(hq.total)})</h3>`);
     out.push(`<table class="host-queues"><thead><tr>${th('Queue')}${th('Service')}${th('Host')}${th('Messages', true)}${th('Idle since')}</tr></thead><tbody>`);
     for (const q of shown) {
-      out.push('<tr>' + td(q.queue, 'name') + td(q.service) + td(q.host) + num(fmtInt(q.messages)) + td(q.idleSince ? fmtTime(q.idleSince) : '-') + '</tr>');
+      out.push('<tr>' + td(q.queue, 'name') + td(q.service) + td(q.host) + num(fmtKnown(q.messages, STATS_PENDING)) + td(q.idleSince ? fmtTime(q.idleSince) : '-') + '</tr>');
     }
     out.push('</tbody></table>');
     if (hq.withoutConsumers > shown.length) {
@@ -346,17 +346,18 @@ function clusterSection(c: ClusterReport, rows: number): string {
 }
 
 function queueRow(r: QueueRow): string {
-  const noConsumer = r.consumers === 0 && r.messages > 0;
+  const noConsumer = r.consumers === 0 && (r.messages ?? 0) > 0;
   const growing = r.growthRate !== null && r.growthRate > 0;
+  const [messages, ready, unacked, consumers] = queueCounts(r);
   return (
     '<tr>' +
     td(r.name, 'name') +
     td(r.vhost) +
-    num(fmtInt(r.messages)) +
+    num(messages) +
     `<td>${sparkline(r.series.depth, { colour: '#37474f', label: 'depth', format: fmtInt })}</td>` +
-    num(fmtInt(r.ready)) +
-    num(fmtInt(r.unacked)) +
-    (noConsumer ? '<td class="num warn">0</td>' : num(fmtInt(r.consumers))) +
+    num(ready) +
+    num(unacked) +
+    (noConsumer ? '<td class="num warn">0</td>' : num(consumers)) +
     num(fmtRate(r.publishRate)) +
     num(fmtRate(r.deliverRate)) +
     `<td>${dualSparkline(r.series.publishRate, r.series.deliverRate)}</td>` +

@@ -2,7 +2,7 @@
 // user data, so they go into code spans and every other cell is escaped.
 import type { ClusterReport, Report } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { SEVERITY_WORD, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
+import { STATS_PENDING, SEVERITY_WORD, fmtKnown, queueCounts, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
 import { statusLine } from './text.js';
 import { securityMarkdown } from './security.js';
 
@@ -159,7 +159,7 @@ function clusterMarkdown(c: ClusterReport, rows: number): string[] {
     out.push(
       ...mdTable(
         ['Queue', 'Service', 'Host', 'Messages', 'Idle since'],
-        shown.map((q) => [mdCode(q.queue), mdText(q.service), mdCode(q.host), fmtInt(q.messages), q.idleSince ? fmtTime(q.idleSince) : '-']),
+        shown.map((q) => [mdCode(q.queue), mdText(q.service), mdCode(q.host), fmtKnown(q.messages, STATS_PENDING), q.idleSince ? fmtTime(q.idleSince) : '-']),
         [3],
       ),
       '',
@@ -177,10 +177,8 @@ function clusterMarkdown(c: ClusterReport, rows: number): string[] {
         shownQueues.map((r) => [
           mdCode(r.name),
           mdCode(r.vhost),
-          fmtInt(r.messages),
-          fmtInt(r.ready),
-          fmtInt(r.unacked),
-          r.consumers === 0 && r.messages > 0 ? '**0**' : fmtInt(r.consumers),
+          ...queueCounts(r).slice(0, 3),
+          r.consumers === 0 && (r.messages ?? 0) > 0 ? '**0**' : queueCounts(r)[3]!,
           fmtRate(r.publishRate),
           fmtRate(r.deliverRate),
           fmtGrowth(r.growthRate),

@@ -56,7 +56,8 @@ export interface ClusterReport {
 
 export interface ReportNode {
   name: string;
-  running: boolean;
+  /** null: the broker listed the node without saying whether it runs (unknown, not stopped). */
+  running: boolean | null;
   memUsed: number;
   memLimit: number;
   memAlarm: boolean;
@@ -146,10 +147,13 @@ export interface QueueRow {
   vhost: string;
   type: string;
   state: string;
-  messages: number;
-  ready: number;
-  unacked: number;
-  consumers: number;
+  /** null while the broker lists the queue without its statistics (just declared): see `statsPending`. */
+  messages: number | null;
+  ready: number | null;
+  unacked: number | null;
+  consumers: number | null;
+  /** The broker listed the queue without its statistics yet: its numbers are unknown ("stats pending"), not 0. */
+  statsPending: boolean;
   /** msg/s between the first and last sample, null when unknown. */
   publishRate: number | null;
   deliverRate: number | null;
@@ -166,6 +170,8 @@ export interface QueueSection {
   total: number;
   empty: number;
   withoutConsumers: number;
+  /** Queues listed without their statistics yet (counted in neither `empty` nor `withoutConsumers`). */
+  statsPending: number;
   /** Busiest first (depth, then traffic), at most `listLimit`. */
   busiest: QueueRow[];
   /** Queues not listed, and how many of them are empty. */
@@ -264,7 +270,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       findings,
       samples: { count: 0, takenAt: [], spanSeconds: 0 },
       headroom: [],
-      queues: { total: 0, empty: 0, withoutConsumers: 0, busiest: [], more: 0, moreEmpty: 0 },
+      queues: { total: 0, empty: 0, withoutConsumers: 0, statsPending: 0, busiest: [], more: 0, moreEmpty: 0 },
       exchanges: { total: 0, busiest: [], more: 0 },
       connections: { total: 0, byState: {}, groups: [], more: 0, moreConnections: 0 },
       security: buildSecurity(undefined, findings, 0),
@@ -404,8 +410,9 @@ function nodeHeadroom(n: Snapshot['nodes'][number]): Headroom[] {
 }
 
 function compareBusiest(a: { q: QueueInfo; traffic: number }, b: { q: QueueInfo; traffic: number }): number {
+  // Depth unknown (stats pending) ranks with the empty queues: no number to rank it by.
   return (
-    b.q.messages - a.q.messages ||
+    (b.q.messages ?? 0) - (a.q.messages ?? 0) ||
     b.traffic - a.traffic ||
     a.q.name.localeCompare(b.q.name, 'en') ||
     a.q.vhost.localeCompare(b.q.vhost, 'en')
@@ -418,9 +425,11 @@ function buildQueues(samples: readonly Snapshot[], limit: number): QueueSection 
   const rates = queueRates(samples.length > 1 ? first : undefined, last);
   let empty = 0;
   let withoutConsumers = 0;
+  let statsPending = 0;
   const ranked = last.queues.map((q) => {
     if (q.messages === 0) empty++;
     if (q.consumers === 0) withoutConsumers++;
+    if (q.messages === null) statsPending++;
     const r = rates.get(queueKey(q));
     return { q, traffic: (r?.publish ?? 0) + (r?.deliver ?? 0) };
   });
@@ -461,6 +470,7 @@ function buildQueues(samples: readonly Snapshot[], limit: number): QueueSection 
       ready: q.ready,
       unacked: q.unacked,
       consumers: q.consumers,
+      statsPending: q.messages === null,
       publishRate: r?.publish ?? null,
       deliverRate: r?.deliver ?? null,
       growthRate: r?.growth ?? null,
@@ -474,6 +484,7 @@ function buildQueues(samples: readonly Snapshot[], limit: number): QueueSection 
     total: last.queues.length,
     empty,
     withoutConsumers,
+    statsPending,
     busiest,
     more: last.queues.length - busiest.length,
     moreEmpty: empty - shownEmpty,
@@ -558,7 +569,7 @@ function buildOpenStack(view: OpenStackView | null, limit: number): Omit<ReportO
     .filter((h) => h.consumers === 0)
     .sort(
       (a, b) =>
-        b.messages - a.messages ||
+        (b.messages ?? 0) - (a.messages ?? 0) ||
         a.service.localeCompare(b.service, 'en') ||
         a.host.localeCompare(b.host, 'en') ||
         a.queue.localeCompare(b.queue, 'en'),

@@ -3,7 +3,7 @@
 import type { Severity } from '../rules/index.js';
 import type { ClusterReport, Headroom, Report, ReportStatus } from './model.js';
 import { fmtBytesShort, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { STATUS_WORD, SEVERITY_TAG, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts, subjectLabel, truncate, wrap } from './format.js';
+import { STATS_PENDING, STATUS_WORD, fmtKnown, queueCounts, SEVERITY_TAG, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts, subjectLabel, truncate, wrap } from './format.js';
 import { table, type Cell } from './table.js';
 import { securityText } from './security.js';
 
@@ -210,7 +210,7 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
           { header: 'MESSAGES', align: 'right' },
           { header: 'IDLE SINCE' },
         ],
-        shown.map((q) => [q.queue, q.service, q.host, fmtInt(q.messages), q.idleSince ? fmtTime(q.idleSince) : '-']),
+        shown.map((q) => [q.queue, q.service, q.host, fmtKnown(q.messages, STATS_PENDING), q.idleSince ? fmtTime(q.idleSince) : '-']),
         width - 2,
         h,
       ).map(indentLine),
@@ -242,10 +242,8 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
         shownQueues.map((r) => [
           r.name,
           ...(multiVhost ? [r.vhost] : []),
-          fmtInt(r.messages),
-          fmtInt(r.ready),
-          fmtInt(r.unacked),
-          r.consumers === 0 && r.messages > 0 ? { text: '0', style: p.yellow } : fmtInt(r.consumers),
+          ...queueCounts(r).slice(0, 3),
+          r.consumers === 0 && (r.messages ?? 0) > 0 ? { text: '0', style: p.yellow } : queueCounts(r)[3],
           fmtRate(r.publishRate),
           fmtRate(r.deliverRate),
           r.growthRate !== null && r.growthRate > 0 ? { text: fmtGrowth(r.growthRate), style: p.yellow } : fmtGrowth(r.growthRate),

@@ -9,6 +9,8 @@
 //   firing, severity rises                                  -> at once    (change)
 //   firing, severity falls                                  -> after the same
 //     hysteresis as resolving                                             (change)
+//   pending or firing, absent, its subject unknown now      -> held as it is (no change:
+//     (StepOptions.unknown: e.g. a queue without statistics)   unknown is not "fixed")
 //
 // Hysteresis choice: a firing alert must be absent for 3 consecutive evaluations and at
 // least 60 s before it resolves. Counting evaluations alone would resolve in 15 s at a
@@ -76,6 +78,12 @@ export interface StepOptions {
    * so a broker renamed while it fires does not change the label set Alertmanager knows it by.
    */
   clusterLabels?: Readonly<Record<string, string>>;
+  /**
+   * Whether a rule cannot judge a subject on this evaluation (src/rules/unknown.ts): an alert
+   * of such a subject missing from the findings is kept exactly as it is, neither counted as
+   * absent (firing) nor forgotten (pending).
+   */
+  unknown?: (rule: string, subject: Subject) => boolean;
 }
 
 export function emptyAlertState(): AlertState {
@@ -210,6 +218,7 @@ export function stepAlerts(
   for (const [fp, prev] of Object.entries(state.alerts)) {
     if (seen.has(fp) || prev.cluster !== cluster) continue;
     if (only && !only.has(prev.rule)) continue;
+    if (options.unknown?.(prev.rule, prev.subject)) continue;
     if (prev.state !== 'firing') {
       delete alerts[fp];
       continue;

@@ -167,18 +167,41 @@ export function windowBase(ctx: RuleContext, windowSeconds: number): Snapshot | 
 // Built once per Snapshot; rates once per pair through the context's memo, shared with the render.
 export { queueIndex };
 
+/** A queue whose depth and consumers the broker reported (see RawQueue: null while its statistics are pending). */
+export type KnownQueue = QueueInfo & { readonly consumers: number; readonly messages: number; readonly ready: number; readonly unacked: number };
+
+export function statsKnown(q: QueueInfo): q is KnownQueue {
+  return q.consumers !== null && q.messages !== null && q.ready !== null && q.unacked !== null;
+}
+
+const knownCache = new WeakMap<Snapshot, readonly KnownQueue[]>();
+
+/**
+ * The Snapshot's queues with known numbers: rules judge only these, so a queue listed before
+ * its first statistics neither fires nor resolves anything (src/rules/unknown.ts holds its alerts).
+ */
+export function knownQueues(s: Snapshot): readonly KnownQueue[] {
+  let known = knownCache.get(s);
+  if (!known) {
+    known = s.queues.every(statsKnown) ? (s.queues as readonly KnownQueue[]) : s.queues.filter(statsKnown);
+    knownCache.set(s, known);
+  }
+  return known;
+}
+
 /**
  * Whether a queue condition holds. In the daemon: now (the alert state machine then
  * requires it for the rule's `for`). One-shot: in every sample, with the queue present
  * in each, which is "the condition as seen across the samples".
  */
-export function queueHolds(ctx: RuleContext, q: QueueInfo, pred: (q: QueueInfo) => boolean): boolean {
+export function queueHolds(ctx: RuleContext, q: KnownQueue, pred: (q: KnownQueue) => boolean): boolean {
   if (!pred(q)) return false;
   if (!ctx.oneShot) return true;
   const key = queueKey(q);
   for (const s of samplesOf(ctx)) {
     const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
-    if (!past || !pred(past)) return false;
+    // A sample without the queue's numbers did not see the condition.
+    if (!past || !statsKnown(past) || !pred(past)) return false;
   }
   return true;
 }
@@ -194,7 +217,7 @@ export function idleSeconds(ctx: RuleContext, q: QueueInfo): number | null {
  * `idle_since` (idle at least `forSeconds` with the condition true now proves it held
  * that long), else the condition across every sample.
  */
-export function queueHeldFor(ctx: RuleContext, q: QueueInfo, forSeconds: number, pred: (q: QueueInfo) => boolean): boolean {
+export function queueHeldFor(ctx: RuleContext, q: KnownQueue, forSeconds: number, pred: (q: KnownQueue) => boolean): boolean {
   if (!pred(q)) return false;
   if (!ctx.oneShot) return true;
   const idle = idleSeconds(ctx, q);
@@ -211,7 +234,8 @@ export function queueTrend(ctx: RuleContext, q: QueueInfo, windowSeconds: number
   if (!base) return null;
   const key = queueKey(q);
   const before = queueIndex(base).get(key);
-  if (!before) return null;
+  // No trend across an unknown depth (a queue listed before its first statistics): it was never 0.
+  if (!before || before.messages === null || q.messages === null) return null;
   const seconds = (ctx.snapshot.takenAt - base.takenAt) / 1000;
   if (seconds <= 0) return null;
   let rising = q.messages > before.messages;
@@ -221,7 +245,7 @@ export function queueTrend(ctx: RuleContext, q: QueueInfo, windowSeconds: number
     for (const s of samplesOf(ctx)) {
       if (s.takenAt <= base.takenAt || s === ctx.snapshot) continue;
       const m = queueIndex(s).get(key)?.messages;
-      if (m === undefined) continue;
+      if (m === undefined || m === null) continue;
       if (m < prev) {
         rising = false;
         break;
@@ -289,10 +313,10 @@ export function versionAtLeast(version: string, major: number, minor: number): b
  * How long a queue has had no consumer, from the samples (the daemon's history, a one-shot
  * run's few samples): the age of the oldest sample of the trailing run without a consumer.
  * `atLeast` when that run reaches back to the oldest sample (it may be older still).
- * Null when the queue has a consumer now.
+ * Null when the queue has a consumer now, or its consumers are unknown.
  */
 export function consumerGone(ctx: RuleContext, q: QueueInfo): { seconds: number; atLeast: boolean } | null {
-  if (q.consumers > 0) return null;
+  if (q.consumers !== 0) return null;
   const samples = samplesOf(ctx);
   const key = queueKey(q);
   let since = ctx.snapshot.takenAt;
@@ -300,7 +324,8 @@ export function consumerGone(ctx: RuleContext, q: QueueInfo): { seconds: number;
   for (let i = samples.length - 1; i >= 0; i--) {
     const s = samples[i]!;
     const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
-    if (!past || past.consumers > 0) {
+    // A sample that did not know the consumers ends the run known to be without one.
+    if (!past || past.consumers !== 0) {
       reachedOldest = false;
       break;
     }
@@ -327,7 +352,7 @@ export function acksStalled(
   windowSeconds: number,
   minUnacked: number,
 ): { since: number; decidedBy: 'ack-counter' | 'unacked-grew' | 'unacked-never-fell' } | null {
-  if (q.unacked < minUnacked) return null;
+  if (q.unacked === null || q.unacked < minUnacked) return null;
   const samples = samplesOf(ctx);
   const key = queueKey(q);
   let base = -1;
@@ -344,12 +369,13 @@ export function acksStalled(
   if (base < 0) return null;
   let prev = -1;
   let neverFell = true;
-  let first: QueueInfo | undefined;
+  let first: (QueueInfo & { readonly unacked: number }) | undefined;
   for (let i = base; i < samples.length; i++) {
     const s = samples[i]!;
     const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
-    if (!past || past.unacked < minUnacked) return null;
-    if (!first) first = past;
+    // Unknown in one sample (no statistics yet): not judged across it.
+    if (!past || past.unacked === null || past.unacked < minUnacked) return null;
+    if (!first) first = past as QueueInfo & { readonly unacked: number };
     if (prev >= 0 && past.unacked < prev) neverFell = false;
     prev = past.unacked;
   }

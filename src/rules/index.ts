@@ -26,6 +26,7 @@ export {
   type StepOptions,
 } from './alerts.js';
 export { emptyLearned, learn } from './learn.js';
+export { unknownIn, type UnknownJudge } from './unknown.js';
 export { checkRulesConfig, thresholdLookup } from './thresholds.js';
 export {
   NOT_IN_PROMQL,

@@ -7,7 +7,7 @@ import type { UserSighting } from './types.js';
 export function learnUsers(prev: Readonly<Record<string, UserSighting>> | undefined, snapshot: Snapshot): Record<string, UserSighting> | undefined {
   const sec = snapshot.security;
   // Without the user list (no administrator tag) there is nothing to judge; keep what was learned.
-  if (!sec || sec.usersVisible !== true) return prev ? { ...prev } : undefined;
+  if (!sec || sec.usersVisible !== true || !snapshot.users) return prev ? { ...prev } : undefined;
   const at = snapshot.takenAt;
   const inUse = new Set(snapshot.connections.map((c) => c.user));
   if (sec.self) inUse.add(sec.self);

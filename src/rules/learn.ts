@@ -76,7 +76,7 @@ function topicServers(prev: LearnedState['topicServers'], snapshot: Snapshot): N
   const at = snapshot.takenAt;
   const out: NonNullable<LearnedState['topicServers']> = {};
   for (const [k, v] of Object.entries(prev ?? {})) if (at - v.at < BASELINE_FORGET_MS) out[k] = v;
-  const topics = new Set(snapshot.queues.filter((q) => q.role.kind === 'rpc_topic' && q.consumers > 0).map((q) => queueKey(q)));
+  const topics = new Set(snapshot.queues.filter((q) => q.role.kind === 'rpc_topic' && (q.consumers ?? 0) > 0).map((q) => queueKey(q)));
   if (topics.size === 0) return out;
   const conns = new Map(snapshot.connections.map((c) => [c.name, c]));
   const seen = new Map<string, Set<string>>();

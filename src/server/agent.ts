@@ -30,6 +30,8 @@ import {
   learn,
   runbookUrl,
   stepAlerts,
+  unknownIn,
+  type UnknownJudge,
   thresholdLookup,
   unreachableFinding,
   UNREACHABLE_RULE_ID,
@@ -151,6 +153,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   const judge = async (rt: ClusterRuntime, status: PollStatus) => {
     const now = Date.now();
     let onlyRules: string[] | undefined;
+    let unknown: UnknownJudge | undefined;
     if (status.lastError !== null) {
       // No answer: judge broker-unreachable alone; the other alerts stay as they were.
       rt.findings = [unreachableFinding(rt.cfg.name, rt.cfg.url, status.lastError, [rt.cfg.password])];
@@ -181,13 +184,15 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       rt.learned = learn(rt.learned, snapshot);
       // Over every rule: broker-unreachable, absent now, resolves with the same hysteresis as the rest.
       rt.findings = evaluation.findings;
+      // Subjects this Snapshot cannot judge keep their alerts as they are (src/rules/unknown.ts).
+      unknown = unknownIn(snapshot);
     } else {
       return;
     }
     // Keyed by the configured name, never the broker's (which is unknown before the first
     // answer and changes on a rename): an alert raised under one is resolved under the same.
     const clusterLabels = { rabbitmq_cluster: status.brokerCluster ?? '' };
-    const step = stepAlerts(rt.alerts, rt.findings, now, rt.cfg.name, catalogue, onlyRules ? { onlyRules, clusterLabels } : { clusterLabels });
+    const step = stepAlerts(rt.alerts, rt.findings, now, rt.cfg.name, catalogue, { clusterLabels, ...(onlyRules ? { onlyRules } : {}), ...(unknown ? { unknown } : {}) });
     rt.alerts = step.state;
     // Every cluster's firing alerts: the re-send to Alertmanager is paced per receiver, not per
     // cluster, so handing it one cluster's alerts would let the others' expire there.

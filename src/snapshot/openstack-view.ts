@@ -50,9 +50,10 @@ export interface HostQueue {
   readonly host: string;
   readonly queue: string;
   readonly vhost: string;
-  readonly consumers: number;
-  readonly messages: number;
-  readonly ready: number;
+  /** null while the broker lists the queue without its statistics (src/sources/types.ts RawQueue). */
+  readonly consumers: number | null;
+  readonly messages: number | null;
+  readonly ready: number | null;
   readonly idleSince: number | null;
 }
 
@@ -214,15 +215,16 @@ export function openstackView(snapshot: Snapshot): OpenStackView {
       bk = { service, kind, queues: 0, messages: 0, consumers: 0 };
       byKind.set(k, bk);
     }
+    // Sums of what is known: a queue still without statistics (just declared) adds nothing.
     bk.queues++;
-    bk.messages += q.messages;
-    bk.consumers += q.consumers;
+    bk.messages += q.messages ?? 0;
+    bk.consumers += q.consumers ?? 0;
 
     if (service !== '') {
       const a = acc(service);
       a.queues++;
-      a.messages += q.messages;
-      a.consumers += q.consumers;
+      a.messages += q.messages ?? 0;
+      a.consumers += q.consumers ?? 0;
       if (isHostQueue(q)) a.queueHosts.push(hostOfServer(q.role.host));
     }
 
@@ -337,7 +339,7 @@ export function hostQueueOf(q: QueueInfo): HostQueue {
 
 /**
  * Why a per-host RPC queue has no consumer (openstack-host-queue-unconsumed says which):
- * - `consumed`: it has one;
+ * - `consumed`: it has one; `stats-pending`: the broker does not say yet (just declared);
  * - `lost-subscription`: the serving process still holds connections from that host but
  *   consumes nothing (consumer cancel, failover): restart it;
  * - `process-gone`: the host is visible (other connections, or the host map resolves
@@ -345,7 +347,7 @@ export function hostQueueOf(q: QueueInfo): HostQueue {
  * - `unattributed`: connections come from unmapped addresses, so which of them belongs to
  *   this host is unknown (add `openstack.hosts` to the config).
  */
-export type HostQueueVerdict = 'consumed' | 'lost-subscription' | 'process-gone' | 'unattributed';
+export type HostQueueVerdict = 'consumed' | 'lost-subscription' | 'process-gone' | 'unattributed' | 'stats-pending';
 
 export interface HostQueueDiagnosis {
   readonly verdict: HostQueueVerdict;
@@ -371,6 +373,8 @@ export function diagnoseHostQueue(
     binary !== '' ? c.role.binary === binary : c.role.service === hq.service,
   );
   const base = { binary, host, serviceConnections, hostConnections: fromHost.length };
+  // Consumers unknown (no statistics yet): neither consumed nor down.
+  if (hq.consumers === null) return { verdict: 'stats-pending', ...base };
   if (hq.consumers > 0) return { verdict: 'consumed', ...base };
   if (serviceConnections.length > 0) return { verdict: 'lost-subscription', ...base };
   if (fromHost.length > 0) return { verdict: 'process-gone', ...base };

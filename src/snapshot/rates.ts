@@ -61,7 +61,8 @@ export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<strin
       publish: counterRate(p?.counters?.published, q.counters?.published, seconds),
       deliver: counterRate(p?.counters?.delivered, q.counters?.delivered, seconds),
       ack: counterRate(p?.counters?.acked, q.counters?.acked, seconds),
-      growth: p && seconds > 0 ? (q.messages - p.messages) / seconds : null,
+      // Never across an unknown depth (a queue listed before its statistics): it was not 0.
+      growth: p && seconds > 0 && q.messages !== null && p.messages !== null ? (q.messages - p.messages) / seconds : null,
     });
   }
   return out;

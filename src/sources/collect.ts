@@ -43,7 +43,7 @@ const CONSUMER_COLUMNS = 'queue,channel_details,ack_required,prefetch_count';
 export interface Inventory {
   readonly takenAt: number;
   readonly policies: readonly PolicyInfo[];
-  readonly users: readonly UserInfo[];
+  readonly users: readonly UserInfo[] | null;
   readonly consumers: readonly ConsumerInfo[];
 }
 
@@ -116,8 +116,9 @@ export async function collect(
     inventoryDue
       ? Promise.all([
           optional('/api/policies', parsePolicies, state.inventory?.policies ?? []),
-          // Listing users needs the administrator tag; a monitoring user gets 403, which is fine.
-          optional('/api/users?columns=name,tags', parseUsers, state.inventory?.users ?? []),
+          // Listing users needs the administrator tag; a monitoring user gets 403, which is fine:
+          // the users are then unknown (null), not "none".
+          optional<readonly UserInfo[] | null>('/api/users?columns=name,tags', parseUsers, null),
           optional(`/api/consumers?columns=${CONSUMER_COLUMNS}`, parseConsumers, state.inventory?.consumers ?? []),
         ]).then(([policies, users, consumers]): Inventory => ({ takenAt: startedAt, policies, users, consumers }))
       : Promise.resolve(state.inventory!),

@@ -23,8 +23,11 @@ type Json = Record<string, unknown>;
 
 const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** A number the broker may leave out: absent is unknown (null), an odd value the neutral 0. */
+const reported = (v: unknown): number | null => (v === undefined || v === null ? null : num(v));
 const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
 const bool = (v: unknown): boolean => v === true;
+const boolOrNull = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -79,7 +82,8 @@ export function parseOverview(v: unknown): { broker: BrokerInfo; totals: Totals;
 export function parseNodes(v: unknown): NodeInfo[] {
   return list(v, '/api/nodes').map((n) => ({
     name: str(n.name),
-    running: bool(n.running),
+    // A node the broker lists without `running` is unknown, not stopped: node-down must not fire on it.
+    running: boolOrNull(n.running),
     type: str(n.type),
     memUsed: num(n.mem_used),
     memLimit: num(n.mem_limit),
@@ -114,6 +118,9 @@ export function parseQueues(v: unknown, statsDisabled: boolean, fields: readonly
     const args = obj(q.arguments);
     const eff = obj(q.effective_policy_definition);
     const ms = q.message_stats === undefined ? undefined : obj(q.message_stats);
+    // For a few seconds after a queue is declared (longer on a busy broker) the API lists it
+    // without its statistics: its depth, consumers and counters are unknown, not 0.
+    const pending = !statsDisabled && isStatsPending(q);
     const idle = typeof q.idle_since === 'string' ? Date.parse(q.idle_since.includes('T') ? q.idle_since : q.idle_since.replace(' ', 'T') + 'Z') : NaN;
     return {
       name: str(q.name),
@@ -127,15 +134,15 @@ export function parseQueues(v: unknown, statsDisabled: boolean, fields: readonly
       expiresMs: numOrNull(args['x-expires']),
       policy: str(q.policy),
       policyExpiresMs: numOrNull(eff.expires),
-      consumers: num(q.consumers),
-      messages: num(q.messages),
-      ready: num(q.messages_ready),
-      unacked: num(q.messages_unacknowledged),
+      consumers: reported(q.consumers),
+      messages: reported(q.messages),
+      ready: reported(q.messages_ready),
+      unacked: reported(q.messages_unacknowledged),
       idleSince: Number.isFinite(idle) ? idle : null,
       // Seconds since the epoch (the AMQP timestamp property); absent without one, never 0.
       headMessageAt: typeof q.head_message_timestamp === 'number' && q.head_message_timestamp > 0 ? q.head_message_timestamp * 1000 : null,
       // A queue nobody published to has no message_stats yet: its counters are 0, not unknown.
-      counters: statsDisabled
+      counters: statsDisabled || pending
         ? null
         : {
             published: num(ms?.publish),
@@ -146,9 +153,18 @@ export function parseQueues(v: unknown, statsDisabled: boolean, fields: readonly
       members: strings(q.members),
       online: strings(q.online),
       leader: str(q.leader),
-      extra: fields.length ? readFields(q, fields, !statsDisabled) : null,
+      extra: fields.length ? readFields(q, fields, !statsDisabled && !pending) : null,
     };
   });
+}
+
+/**
+ * Whether the API listed this queue before its first statistics: none of its depth numbers
+ * is there. (A queue with statistics always has `messages`; its message_stats may still be
+ * missing, which means nothing happened yet.)
+ */
+export function isStatsPending(q: Readonly<Record<string, unknown>>): boolean {
+  return reported(q.messages) === null && reported(q.messages_ready) === null && reported(q.messages_unacknowledged) === null;
 }
 
 

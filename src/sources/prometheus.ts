@@ -8,10 +8,11 @@ import { SourceError } from './http.js';
 export const DETAILED_PATH = '/metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count';
 
 export interface PluginQueueDepth {
-  ready: number;
-  unacked: number;
-  messages: number;
-  consumers: number;
+  // null only for a queue asked of the management API before its first statistics (src/sources/parse.ts).
+  ready: number | null;
+  unacked: number | null;
+  messages: number | null;
+  consumers: number | null;
 }
 
 const FIELD: Record<string, keyof PluginQueueDepth> = {

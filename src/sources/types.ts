@@ -21,7 +21,8 @@ export interface BrokerInfo {
 
 export interface NodeInfo {
   readonly name: string;
-  readonly running: boolean;
+  /** null: the broker listed the node without saying (unknown, not stopped). */
+  readonly running: boolean | null;
   readonly type: string;
   readonly memUsed: number;
   readonly memLimit: number;
@@ -143,10 +144,15 @@ export interface RawQueue {
   readonly expiresMs: number | null;
   readonly policy: string;
   readonly policyExpiresMs: number | null;
-  readonly consumers: number;
-  readonly messages: number;
-  readonly ready: number;
-  readonly unacked: number;
+  /**
+   * Depth and consumers; null while the broker lists the queue without its statistics (for a
+   * few seconds after it is declared): unknown, never 0. Rules neither fire nor resolve on
+   * it, metrics omit it, reports say "stats pending".
+   */
+  readonly consumers: number | null;
+  readonly messages: number | null;
+  readonly ready: number | null;
+  readonly unacked: number | null;
   readonly idleSince: number | null;
   /**
    * When the head message was published (ms), from its AMQP `timestamp` property
@@ -196,7 +202,8 @@ export interface Reading {
   readonly connections: readonly RawConnection[];
   readonly consumers: readonly ConsumerInfo[];
   readonly policies: readonly PolicyInfo[];
-  readonly users: readonly UserInfo[];
+  /** null: warren may not list users (it needs the administrator tag) or the listing failed; unknown, not "none". */
+  readonly users: readonly UserInfo[] | null;
   readonly totals: Totals;
   readonly poll: PollStats;
   /** Listeners, authentication attempts, permissions, certificates; absent where not collected. */

@@ -257,8 +257,8 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
     for (const [key, a] of queues) {
       const q = a.q;
       // A queue's depth is ready + unacked when only one side is given.
-      if (!a.has.has('rabbitmq_queue_messages')) q.messages = q.ready + q.unacked;
-      else if (!a.has.has('rabbitmq_queue_messages_ready')) q.ready = Math.max(0, q.messages - q.unacked);
+      if (!a.has.has('rabbitmq_queue_messages')) q.messages = q.ready! + q.unacked!;
+      else if (!a.has.has('rabbitmq_queue_messages_ready')) q.ready = Math.max(0, q.messages! - q.unacked!);
       const pub = (published.get(key) ?? 0) + a.publishRate * step;
       const del = (delivered.get(key) ?? 0) + a.deliverRate * step;
       published.set(key, pub);

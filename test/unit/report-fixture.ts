@@ -204,10 +204,10 @@ export function largeBrokerInput(): ClusterInput {
   );
   const first = makeSnapshot({ target: 'big', cluster: 'rabbit@big', queues, connections, totals: makeTotals({ queues: 10_000, connections: 3_000 }) });
   const second = later(first, 10, {
-    queues: queues.map((q) => ({ ...q, messages: q.messages + (q.messages ? 5 : 0), ready: q.ready + (q.messages ? 5 : 0) })),
+    queues: queues.map((q) => ({ ...q, messages: q.messages! + (q.messages ? 5 : 0), ready: q.ready! + (q.messages ? 5 : 0) })),
   });
   const findings: Finding[] = queues
-    .filter((q) => q.consumers === 0 && q.messages > 0)
+    .filter((q) => q.consumers === 0 && q.messages! > 0)
     .reverse() // worst last on input: the report must sort them
     .map((q) => ({
       rule: 'queue-no-consumer',

@@ -117,7 +117,7 @@ function healthy(tick = 0, seconds = 0): Snapshot {
       queues: queues.length,
       connections: connections.length,
       channels: connections.length,
-      consumers: queues.reduce((n, x) => n + x.consumers, 0),
+      consumers: queues.reduce((n, x) => n + x.consumers!, 0),
       messages: 47,
       ready: 47,
       published: 1_000_000 + tick * 120,

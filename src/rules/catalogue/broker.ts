@@ -37,7 +37,8 @@ export const nodeDown = defineRule({
     const s = ctx.snapshot;
     const out: Finding[] = [];
     for (const n of s.nodes) {
-      if (n.running) continue;
+      // Only a node the broker says is stopped: one listed without `running` is unknown.
+      if (n.running !== false) continue;
       const running = s.nodes.filter((x) => x.running).length;
       out.push(
         finding(nodeSubject(n), `Node ${n.name} is not running (${running} of ${s.nodes.length} nodes running)`, {
@@ -516,7 +517,8 @@ export const guestUserEnabled = defineRule({
   notInPromql: 'users are not exported as metrics',
   check({ ctx, thresholds, finding }) {
     if (!thresholds()) return [];
-    const guest = ctx.snapshot.users.find((u) => u.name === 'guest');
+    // Users not listable (no administrator tag): unknown, so no finding and no resolution (src/rules/unknown.ts).
+    const guest = ctx.snapshot.users?.find((u) => u.name === 'guest');
     if (!guest) return [];
     return [
       finding(clusterSubject(ctx.snapshot), `The default user "guest" exists${guest.tags.length ? ` (tags: ${guest.tags.join(', ')})` : ''}`, {

@@ -16,9 +16,10 @@ export function hostsLost(a: Snapshot, b: Snapshot): Map<string, { sample: Queue
   const before = queueIndex(a);
   const out = new Map<string, { sample: QueueInfo; hosts: Set<string> }>();
   for (const q of b.queues) {
-    if (!isHostQueue(q) || q.consumers > 0) continue;
+    // Lost: known to have had a consumer then and known to have none now (unknown is neither).
+    if (!isHostQueue(q) || q.consumers !== 0) continue;
     const was = before.get(queueKey(q));
-    if (!was || was.consumers === 0) continue;
+    if (!was || was.consumers === null || was.consumers === 0) continue;
     const k = topicKey(q);
     let e = out.get(k);
     if (!e) out.set(k, (e = { sample: q, hosts: new Set() }));
@@ -65,7 +66,7 @@ export const correlatedOutage = defineRule({
     // Hosts of each service and topic without a consumer now, and how many hosts it has.
     const downNow = new Map<string, Set<string>>();
     for (const q of now.queues) {
-      if (!isHostQueue(q) || q.consumers > 0) continue;
+      if (!isHostQueue(q) || q.consumers !== 0) continue;
       const k = topicKey(q);
       let s = downNow.get(k);
       if (!s) downNow.set(k, (s = new Set()));

@@ -19,6 +19,7 @@ import {
   queueSubject,
   queueTrend,
   samplesOf,
+  knownQueues,
 } from '../helpers.js';
 import { alternation, COUNT, n, range } from './promql-text.js';
 import { RPC_KINDS, RPC_KINDS_RE } from './queues.js';
@@ -86,7 +87,7 @@ export const hostQueueUnconsumed = defineRule({
     const out: Finding[] = [];
     // Hosts per service and topic, so a report can say "on 2,223 of 2,230 hosts".
     const hostsOf = hostsPerTopic(ctx.snapshot.queues);
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (!isHostQueue(q) || q.consumers > 0) continue;
       if (!thresholds(queueScope(q))) continue;
       if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0)) continue;
@@ -169,7 +170,7 @@ export const topicUnconsumed = defineRule({
   ],
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.role.kind !== 'rpc_topic' || q.consumers > 0) continue;
       if (!thresholds(queueScope(q))) continue;
       if (!queueHeldFor(ctx, q, forSeconds, (x) => x.consumers === 0)) continue;
@@ -221,7 +222,7 @@ export const rpcBacklog = defineRule({
     })),
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.role.kind !== 'rpc_topic' || q.ready === 0) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.ready < t.warning) continue;
@@ -278,7 +279,7 @@ export const rpcUnacked = defineRule({
   partlyInPromql: 'one stuck consumer among healthy ones (acknowledgements advance while the unacknowledged count only grows) is judged by warren alone',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (!RPC_KINDS.has(q.role.kind) || q.unacked === 0) continue;
       const t = thresholds(queueScope(q));
       if (!t) continue;
@@ -356,7 +357,7 @@ export const notificationsUnconsumed = defineRule({
   ],
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.role.kind !== 'notification' || q.consumers > 0 || q.type === 'stream') continue;
       const t = thresholds(queueScope(q));
       if (!t) continue;
@@ -415,7 +416,7 @@ export const orphanQueues = defineRule({
       withoutExpiry: string[];
     }
     const byVhost = new Map<string, Acc>();
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.consumers > 0 || !isPerProcessQueue(q)) continue;
       // A queue override (disabled, or pattern) can take a queue out of the count.
       if (!thresholds(queueScope(q))) continue;

@@ -4,7 +4,7 @@
 import { fmtDuration, fmtInt, fmtRate } from '../../format.js';
 import { queueIndex, queueKey, queueRates } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
-import { defineRule, queueHolds, queueLabels, queueScope, queueSubject, windowBase } from '../helpers.js';
+import { defineRule, knownQueues, queueHolds, queueLabels, queueScope, queueSubject, windowBase } from '../helpers.js';
 import { n, QUEUE, range } from './promql-text.js';
 import { depthOwnedByOpenStack, isStream, OWNED_UNCONSUMED } from './queues.js';
 
@@ -29,7 +29,7 @@ export const queueMessageAge = defineRule({
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
     const ageOf = (at: number) => (ctx.now - at) / 1000;
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       // Unknown (no message, or published without a timestamp) is never "old".
       if (q.headMessageAt === null) continue;
       const t = thresholds(queueScope(q));
@@ -78,7 +78,7 @@ export const queueDrainTime = defineRule({
   partlyInPromql: 'the deliver rate is the one over the last poll interval (the check measures it over the window); streams cannot be told apart (queue type is not a label)',
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.ready === 0 || isStream(q) || depthOwnedByOpenStack(q)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.ready < t.minReady) continue;
@@ -86,7 +86,7 @@ export const queueDrainTime = defineRule({
       if (!base) continue;
       const key = queueKey(q);
       const before = queueIndex(base).get(key);
-      if (!before || q.ready <= before.ready) continue;
+      if (!before || before.ready === null || q.ready <= before.ready) continue;
       const deliver = (ctx.rates?.queueRates(base, ctx.snapshot) ?? queueRates(base, ctx.snapshot)).get(key)?.deliver ?? null;
       if (deliver === null || deliver <= 0) continue;
       const drainSeconds = q.ready / deliver;

@@ -16,6 +16,7 @@ import {
   queueSubject,
   queueTrend,
   windowBase,
+  knownQueues,
 } from '../helpers.js';
 import { alternation, COUNT, n, QUEUE, range } from './promql-text.js';
 
@@ -93,7 +94,7 @@ export const queueBacklog = defineRule({
   partlyInPromql: `${STREAMS}, so a stream holding its retention counts`,
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.ready === 0 || isStream(q) || depthOwnedByOpenStack(q)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.ready < t.warning) continue;
@@ -141,7 +142,7 @@ export const queueGrowing = defineRule({
   partlyInPromql: STREAMS,
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.messages === 0 || isStream(q) || depthOwnedByOpenStack(q)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.messages < t.minMessages) continue;
@@ -188,7 +189,7 @@ export const queueNoConsumer = defineRule({
   partlyInPromql: STREAMS,
   check({ ctx, thresholds, finding, forSeconds }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.consumers > 0 || q.messages === 0 || isStream(q) || unconsumedOwnedByOpenStack(q)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.messages < t.messages) continue;
@@ -227,7 +228,7 @@ export const unackedHigh = defineRule({
   ],
   check({ ctx, thresholds, finding }) {
     const out: Finding[] = [];
-    for (const q of ctx.snapshot.queues) {
+    for (const q of knownQueues(ctx.snapshot)) {
       if (q.unacked === 0 || RPC_KINDS.has(q.role.kind)) continue;
       const t = thresholds(queueScope(q));
       if (!t || q.unacked < t.unacked) continue;

@@ -19,7 +19,7 @@ export function securityUnknown(rule: string, s: Snapshot): string | null {
     case 'administrator-user-in-use':
     case 'unused-user':
     case 'guest-user-enabled':
-      return sec.usersVisible === true ? null : NEEDS_ADMINISTRATOR;
+      return sec.usersVisible === true && s.users !== null ? null : NEEDS_ADMINISTRATOR;
     default:
       return null;
   }
@@ -271,7 +271,7 @@ export const administratorUserInUse = defineRule({
   defaults: {},
   check({ ctx, thresholds, finding }) {
     const sec = ctx.snapshot.security;
-    if (!sec || sec.usersVisible !== true) return [];
+    if (!sec || sec.usersVisible !== true || !ctx.snapshot.users) return [];
     const admins = new Set(ctx.snapshot.users.filter((u) => u.tags.includes('administrator')).map((u) => u.name));
     const byService = new Map<string, { users: Set<string>; binaries: Set<string>; hosts: Set<string>; connections: number }>();
     for (const c of ctx.snapshot.connections) {
@@ -339,7 +339,7 @@ export const unusedUser = defineRule({
     const t = thresholds();
     const sec = ctx.snapshot.security;
     const seen = ctx.learned.users;
-    if (!t || !sec || sec.usersVisible !== true || !seen) return [];
+    if (!t || !sec || sec.usersVisible !== true || !seen || !ctx.snapshot.users) return [];
     const span = t.days * DAY_MS;
     const inUse = new Set(ctx.snapshot.connections.map((c) => c.user));
     const unused: Array<{ user: string; lastSeen: string | null; knownSince: string }> = [];
