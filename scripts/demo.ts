@@ -72,6 +72,16 @@ async function main(): Promise<void> {
     .filter((l) => /^rabbitmq_(up|queues|connections)\{/.test(l) || /^rabbitmq_openstack_host_queue_consumers\{.* 0$/.test(l) || /^rabbitmq_openstack_orphan_queues/.test(l) || /^warren_alert_active/.test(l));
   process.stdout.write(sample.slice(0, 30).join('\n') + '\n');
 
+  // What the operator sees in /alerts must agree with the report: the critical fault it led
+  // with is listed there (pending until its `for` has passed, then firing) before the demo ends.
+  say(`alerts: ${base}/alerts (pending and firing, worst first)`);
+  const alerts = await criticalAlerts(`${base}/alerts`, 60_000);
+  for (const a of alerts) process.stdout.write(`  ${a.severity.toUpperCase()} ${a.state} since ${a.since}  ${a.rule}: ${a.summary}\n`);
+  if (!alerts.some((a) => a.severity === 'critical')) {
+    say('no critical alert in /alerts within 60 s: the demo\'s compute-down fault should have raised one');
+    process.exitCode = 1;
+  }
+
   if (seconds > 0) {
     await new Promise((r) => setTimeout(r, seconds * 1000));
   } else {
@@ -80,6 +90,24 @@ async function main(): Promise<void> {
       process.once('SIGINT', () => r());
       process.once('SIGTERM', () => r());
     });
+  }
+}
+
+interface PublicAlert {
+  rule: string;
+  severity: string;
+  state: string;
+  since: string;
+  summary: string;
+}
+
+/** /alerts once it lists a critical alert (or at the deadline, whatever it lists then). */
+async function criticalAlerts(url: string, timeoutMs: number): Promise<PublicAlert[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const alerts = (await (await fetch(url)).json()) as PublicAlert[];
+    if (alerts.some((a) => a.severity === 'critical') || Date.now() >= deadline) return alerts;
+    await new Promise((r) => setTimeout(r, 2000));
   }
 }
 

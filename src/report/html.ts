@@ -225,7 +225,7 @@ function clusterSection(c: ClusterReport, rows: number): string {
     out.push(
       '<tr>' +
         td(n.name, 'name') +
-        (n.running ? td('yes') : '<td class="bad">NO</td>') +
+        (n.running ? td('yes') : n.running === null ? td('unknown') : '<td class="bad">NO</td>') +
         (showVersion ? `<td class="warn" style="white-space:nowrap">${esc(`${n.rabbitmqVersion} / Erlang ${n.erlangVersion}`)}</td>` : '') +
         `<td>${headroomBar(res('memory'), `${fmtBytes(n.memUsed)} of ${fmtBytes(n.memLimit)} (${fmtPercent(n.memLimit ? n.memUsed / n.memLimit : 0)})`, HEADROOM_WARN_AT.memory)}</td>` +
         `<td>${headroomBar(res('disk'), `${fmtBytes(n.diskFree)} free, limit ${fmtBytes(n.diskFreeLimit)}`, HEADROOM_WARN_AT.disk)}</td>` +

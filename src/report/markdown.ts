@@ -117,7 +117,7 @@ function clusterMarkdown(c: ClusterReport, rows: number): string[] {
       ['Node', 'Running', 'Version', 'Memory', 'Disk free', 'File descriptors', 'Alarms', 'Partitions'],
       c.nodes.map((n) => [
         mdCode(n.name),
-        n.running ? 'yes' : '**NO**',
+        n.running ? 'yes' : n.running === null ? 'unknown' : '**NO**',
         mdText(`${n.rabbitmqVersion} / Erlang ${n.erlangVersion}`),
         `${fmtBytes(n.memUsed)} of ${fmtBytes(n.memLimit)} (${fmtPercent(n.memLimit ? n.memUsed / n.memLimit : 0)})`,
         `${fmtBytes(n.diskFree)} (limit ${fmtBytes(n.diskFreeLimit)})`,

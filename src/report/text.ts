@@ -149,7 +149,7 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
         const alarms = [n.memAlarm ? 'memory' : '', n.diskAlarm ? 'disk' : ''].filter(Boolean).join(',');
         return [
           n.name,
-          n.running ? 'yes' : { text: 'NO', style: p.red },
+          n.running ? 'yes' : n.running === null ? 'unknown' : { text: 'NO', style: p.red },
           ...(showVersion ? [`${n.rabbitmqVersion}/${n.erlangVersion}`] : []),
           styled(`${fmtPercent(n.memLimit ? n.memUsed / n.memLimit : 0)} ${fmtBytesShort(n.memUsed)}/${fmtBytesShort(n.memLimit)}`, headroomOf(n.name, 'memory')),
           styled(`${fmtBytesShort(n.diskFree)} (limit ${fmtBytesShort(n.diskFreeLimit)})`, headroomOf(n.name, 'disk')),
