@@ -51,7 +51,16 @@ export interface CounterReading {
   readonly sums: ReadonlyMap<string, QueueCounters>;
   /** Listed queues named by a line that fits another listed queue too (unescaped 3.10 labels): their counters are unknown. */
   readonly doubtful: ReadonlySet<string>;
+  /**
+   * Whether every answer holds both families. The plugin writes a family's `# TYPE` line
+   * also when it has no sample (3.10.8, checked), so a missing one means the family is not
+   * served (another exporter, an older plugin): every counter is then unknown, not 0.
+   */
+  readonly known: boolean;
 }
+
+const PUBLISHED_TYPE = '# TYPE rabbitmq_detailed_queue_messages_published_total ';
+const CHANNEL_TYPE = '# TYPE rabbitmq_detailed_channel_messages_acked_total ';
 
 /** Lines read between two yields (a few milliseconds). */
 const LINES_PER_SLICE = 4000;
@@ -68,8 +77,10 @@ export function* readCounterSteps(texts: readonly string[], listed: ReadonlySet<
   const doubtful = new Set<string>();
   const accept = (k: string) => listed.has(k);
   let inSlice = 0;
+  let known = texts.length > 0;
   for (const text of texts) {
     let pos = 0;
+    let families = 0;
     while (pos < text.length) {
       if (++inSlice === LINES_PER_SLICE) {
         inSlice = 0;
@@ -79,7 +90,13 @@ export function* readCounterSteps(texts: readonly string[], listed: ReadonlySet<
       if (end === -1) end = text.length;
       const start = pos;
       pos = end + 1;
-      if (text.charCodeAt(start) !== 114 /* r */) continue;
+      const first = text.charCodeAt(start);
+      if (first === 35 /* # */) {
+        if (text.startsWith(PUBLISHED_TYPE, start)) families |= 1;
+        else if (text.startsWith(CHANNEL_TYPE, start)) families |= 2;
+        continue;
+      }
+      if (first !== 114 /* r */) continue;
       const brace = text.indexOf('{', start);
       if (brace === -1 || brace > end) continue;
       const field = COUNTER_FIELD[text.slice(start, brace)];
@@ -100,14 +117,15 @@ export function* readCounterSteps(texts: readonly string[], listed: ReadonlySet<
       if (!s) sums.set(k, (s = { published: 0, delivered: 0, acked: 0, redelivered: 0 }));
       s[field] += value;
     }
+    if (families !== 3) known = false;
   }
   for (const k of doubtful) sums.delete(k);
-  return { sums, doubtful };
+  return { sums, doubtful, known };
 }
 
-/** A listed queue's counters from a reading: null where doubtful, 0s where no open channel touched it. */
+/** A listed queue's counters from a reading: null where doubtful or not served, 0s where no open channel touched it. */
 export function countersOf(r: CounterReading, key: string): QueueCounters | null {
-  if (r.doubtful.has(key)) return null;
+  if (!r.known || r.doubtful.has(key)) return null;
   return r.sums.get(key) ?? ZERO_COUNTERS;
 }
 

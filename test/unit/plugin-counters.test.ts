@@ -29,6 +29,7 @@ const read = (texts: readonly string[], listed: ReadonlySet<string> = LISTED) =>
 
 /** One line of channel_queue_metrics or of the published family, written unescaped (3.10.8) unless `esc`. */
 const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+const HEADERS = '# TYPE rabbitmq_detailed_channel_messages_acked_total counter\n# TYPE rabbitmq_detailed_queue_messages_published_total counter\n';
 const chLine = (family: string, vhost: string, queue: string, value: number, channel = '<0.900.0>') => `rabbitmq_detailed_channel_${family}{channel="${channel}",vhost="${vhost}",queue="${queue}"} ${value}`;
 const pubLine = (vhost: string, queue: string, exchange: string, value: number, channel = '<0.901.0>') =>
   `rabbitmq_detailed_queue_messages_published_total{channel="${channel}",queue_vhost="${vhost}",queue="${queue}",exchange_vhost="${vhost}",exchange="${exchange}"} ${value}`;
@@ -45,7 +46,7 @@ describe('per-queue counters from the plugin', () => {
   });
 
   it('adds up the answers of several nodes (a channel and its counters live on one node)', () => {
-    const other = [pubLine('/', 'cnt.idle', '', 4), chLine('messages_delivered_ack_total', '/', 'cnt.idle', 3), chLine('messages_acked_total', '/', 'cnt.idle', 2), chLine('get_total', '/', 'cnt.acked', 1)].join('\n') + '\n';
+    const other = HEADERS + [pubLine('/', 'cnt.idle', '', 4), chLine('messages_delivered_ack_total', '/', 'cnt.idle', 3), chLine('messages_acked_total', '/', 'cnt.idle', 2), chLine('get_total', '/', 'cnt.acked', 1)].join('\n') + '\n';
     const r = read([RECORDED, other]);
     expect(countersOf(r, key('cnt.idle'))).toEqual(counters(4, 3, 2, 0));
     expect(countersOf(r, key('cnt.acked'))).toEqual(counters(13, 17, 13, 3));
@@ -58,6 +59,16 @@ describe('per-queue counters from the plugin', () => {
     expect(r.sums.has(key('cnt.acked'))).toBe(false);
   });
 
+  it('leaves every counter unknown (null, not 0) when an answer lacks the families; an empty family is 0s', () => {
+    // 3.10.8 with no channel open: both families' # TYPE lines and no sample.
+    const empty = ['# TYPE rabbitmq_detailed_channel_messages_acked_total counter', '# TYPE rabbitmq_detailed_queue_messages_published_total counter'].join('\n') + '\n';
+    expect(countersOf(read([empty]), key('cnt.acked'))).toEqual(ZERO_COUNTERS);
+    const depthOnly = RECORDED.split('\n').filter((l) => !/rabbitmq_detailed_(channel_|queue_messages_published)/.test(l)).join('\n');
+    expect(countersOf(read([depthOnly]), key('cnt.acked'))).toBeNull();
+    // One node of two without them: a sum over part of the cluster would undercount.
+    expect(countersOf(read([RECORDED, depthOnly]), key('cnt.acked'))).toBeNull();
+  });
+
   for (const escaped of [false, true]) {
     it(`never gives a queue another's counters: a line that fits two listed queues leaves both unknown (${escaped ? 'escaped' : '3.10.8, unescaped'})`, () => {
       const v = escaped ? esc : (s: string) => s;
@@ -65,7 +76,7 @@ describe('per-queue counters from the plugin', () => {
       const one = { vhost: '/', name: 'a",queue="b' };
       const twin = { vhost: '/",queue="a', name: 'b' };
       const clean = { vhost: '/', name: 'compute.cmp-10"k' };
-      const text = [
+      const text = HEADERS + [
         chLine('messages_acked_total', v(one.vhost), v(one.name), 5),
         chLine('messages_acked_total', v(clean.vhost), v(clean.name), 2),
         pubLine(v(clean.vhost), v(clean.name), v('odd",exchange_vhost="/'), 9),
