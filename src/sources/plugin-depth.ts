@@ -4,6 +4,8 @@
 import { queueKey } from './types.js';
 import { sliced } from '../slices.js';
 import type { RequestCounter, HttpClient } from './http.js';
+import { COUNTER_FAMILIES, countersOf, readCounterSteps } from './plugin-counters.js';
+import type { QueueCounters } from './types.js';
 import { SourceError } from './http.js';
 import { parseQueues, type RawQueue } from './parse.js';
 import { DETAILED_PATH, mergeReadings, readDetailedSteps, type PluginQueueDepth, type PluginReading } from './prometheus.js';
@@ -33,6 +35,11 @@ export interface PluginDepth<L> {
   depth: Map<string, PluginQueueDepth>;
   /** Queues the plugin's answer could not vouch for, asked of the management API instead. */
   fromManagement: number;
+  /**
+   * Every listed queue's message counters, summed over the open channels of every node
+   * (./plugin-counters.ts); null where a line could be another queue's.
+   */
+  counters: Map<string, QueueCounters | null>;
 }
 
 /**
@@ -44,7 +51,7 @@ export interface PluginDepth<L> {
 export async function pluginDepth<L extends { readonly queues: readonly RawQueue[] }>(o: PluginDepthInput<L>): Promise<PluginDepth<L>> {
   const [fetched, texts] = await Promise.all([
     o.kept ? Promise.resolve(null) : o.fetchListing(),
-    Promise.all(o.pluginUrls.map((u) => o.http.getText(u + DETAILED_PATH, o.counter, { auth: false }).catch((err: unknown) => {
+    Promise.all(o.pluginUrls.map((u) => o.http.getText(u + DETAILED_PATH + COUNTER_FAMILIES, o.counter, { auth: false }).catch((err: unknown) => {
       throw pluginError(err);
     }))),
   ]);
@@ -60,7 +67,7 @@ export async function pluginDepth<L extends { readonly queues: readonly RawQueue
   }
   const depth = reading.depth;
   const missing = listing.queues.filter((q) => !depth.has(queueKey(q)));
-  if (missing.length === 0) return { listing, depth, fromManagement: 0 };
+  if (missing.length === 0) return { listing, depth, fromManagement: 0, counters: await countersAll(texts, listing.queues) };
 
   const gone = new Set<string>();
   const numbers = missing.length > MAX_SINGLE_QUEUE_REQUESTS ? await allNumbers(o) : await singleNumbers(o, missing, gone);
@@ -71,7 +78,21 @@ export async function pluginDepth<L extends { readonly queues: readonly RawQueue
     else gone.add(k);
   }
   if (gone.size > 0) listing = { ...listing, queues: listing.queues.filter((q) => !gone.has(queueKey(q))) };
-  return { listing, depth, fromManagement: missing.length - gone.size };
+  return { listing, depth, fromManagement: missing.length - gone.size, counters: await countersAll(texts, listing.queues) };
+}
+
+/**
+ * The counters of every listed queue from the plugin alone, also for the queues whose
+ * depth came from the management API: the management API's counters outlive closed
+ * channels and the plugin's do not, so a queue switching between the two would show a
+ * jump in its rate.
+ */
+async function countersAll(texts: readonly string[], queues: readonly RawQueue[]): Promise<Map<string, QueueCounters | null>> {
+  const listed = new Set(queues.map(queueKey));
+  const r = await sliced(readCounterSteps(texts, listed));
+  const out = new Map<string, QueueCounters | null>();
+  for (const k of listed) out.set(k, countersOf(r, k));
+  return out;
 }
 
 async function readAll(texts: readonly string[], queues: readonly RawQueue[]): Promise<PluginReading> {

@@ -195,7 +195,7 @@ function* scanLines(text: string, line: (field: keyof PluginQueueDepth, inner: s
  * that `accept` accepts, without repeats. The usual line (one separator, no backslash)
  * has exactly one reading and costs one slice and one lookup.
  */
-function readingsOf(inner: string, accept: (key: string) => boolean): string[] {
+export function readingsOf(inner: string, accept: (key: string) => boolean): string[] {
   const out: string[] = [];
   const add = (vhost: string, queue: string) => {
     const key = queueKey({ vhost, name: queue });

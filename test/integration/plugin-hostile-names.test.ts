@@ -96,3 +96,25 @@ describe('the plugin path on RabbitMQ 3.10.8 with hostile queue names', () => {
     }, 60_000);
   }, 120_000);
 });
+
+describe('per-queue counters on the plugin path with hostile queue names (issue 15, item 1)', () => {
+  it("gives every queue the management path's counters, or none where a line fits two queues: never another queue's", async () => {
+    const mgmt = await startTestAgent(configFor(broker, { queueSource: 'management' }));
+    agents.push(mgmt);
+    const plugin = await startTestAgent(configFor(broker, { queueSource: 'prometheus' }));
+    agents.push(plugin);
+    const counters = (agent: Agent) =>
+      new Map(agent.clusters[0]!.poller.status().latest!.queues.map((q) => [JSON.stringify([q.vhost, q.name]), q.counters && [q.counters.published, q.counters.delivered, q.counters.acked, q.counters.redelivered]]));
+    // `a",queue="b` in `/` and `b` in `/",queue="a` print the same unescaped labels.
+    const twins = [JSON.stringify(['/', 'a",queue="b']), JSON.stringify([TWIN_VHOST, 'b'])];
+    await eventually(async () => {
+      await Promise.all([mgmt.waitForPolls(1), plugin.waitForPolls(1)]);
+      const fromMgmt = counters(mgmt);
+      const fromPlugin = counters(plugin);
+      for (const q of DEAD) expect(fromMgmt.get(JSON.stringify(['/', q]))).toEqual([5, 0, 0, 0]);
+      for (const q of [...LOOK_ALIKES, ...HOSTILE]) expect(fromMgmt.get(JSON.stringify(['/', q]))).toEqual([1, 1, 0, 0]);
+      expect([...fromPlugin.keys()].sort()).toEqual([...fromMgmt.keys()].sort());
+      for (const [k, c] of fromPlugin) expect(c, k).toEqual(twins.includes(k) ? null : fromMgmt.get(k));
+    }, 60_000);
+  }, 120_000);
+});
