@@ -6,12 +6,18 @@
 // own and finishes the stream, and the trailer's CRC-32 covers both. One gzip member,
 // because some clients read only the first member of a multi-member gzip.
 //
-// The poll's part is compressed in 1 MiB slices on the main thread, yielding between them
-// (a few ms each), rather than in libuv's thread pool: the async zlib needs a main-thread
-// turn per 16 KiB of output, and under back-to-back scrapers of the uncompressed text the
-// compressed copy was measured not ready 20 s after the render (bench, 10k queues).
-import { constants, crc32, deflateRawSync } from 'node:zlib';
-import { drain } from '../slices.js';
+// The daemon compresses the poll's part in libuv's thread pool (deflateHeadAsync), so the
+// thread that answers scrapes spends no time on it: compressed on the main thread, even in
+// 1 MiB slices, it held scrapes ~20 ms per slice on a loaded machine (bench/scrape-p99.ts,
+// 10k queues, ~20 MB of text). The output buffer is a few MiB, so the whole compression
+// takes a couple of main-thread turns (with zlib's default 16 KiB chunks it needed one per
+// 16 KiB, and under back-to-back scrapers came ready many seconds late). deflateSteps
+// is the same compression on the calling thread, in slices.
+import { promisify } from 'node:util';
+import { constants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
+import { drain, sliced } from '../slices.js';
+
+const deflateRawAsync = promisify(deflateRaw);
 
 /** Header of a gzip member: deflate, no name, no mtime, unknown OS (RFC 1952). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
@@ -39,6 +45,26 @@ export function* deflateSteps(plain: Buffer): Generator<void, DeflatedHead> {
     yield;
   }
   return { deflated: Buffer.concat(parts), crc, length: plain.length };
+}
+
+/** CRC-32 of `plain` a slice at a time, yielding between slices. */
+function* crcSteps(plain: Buffer): Generator<void, number> {
+  let crc = 0;
+  for (let offset = 0; offset < plain.length; offset += SLICE_BYTES) {
+    crc = crc32(plain.subarray(offset, Math.min(offset + SLICE_BYTES, plain.length)), crc);
+    yield;
+  }
+  return crc;
+}
+
+/**
+ * The same head as deflateHead, compressed in libuv's thread pool (one raw deflate stream
+ * ended by a full flush); only the CRC is computed on the calling thread, in slices.
+ */
+export async function deflateHeadAsync(plain: Buffer): Promise<DeflatedHead> {
+  const deflating = deflateRawAsync(plain, { level: 1, finishFlush: constants.Z_FULL_FLUSH, chunkSize: Math.max(64 << 10, Math.min(8 << 20, plain.length >> 2)) });
+  const crc = await sliced(crcSteps(plain));
+  return { deflated: await deflating, crc, length: plain.length };
 }
 
 /** deflateSteps in one go. */

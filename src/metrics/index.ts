@@ -9,5 +9,5 @@ export {
   STALE_AFTER_INTERVALS,
   type FreshnessInput,
   type ClusterMetricsInput, type PollSummary, type Rendered, type SelfMetricsInput } from './render.js';
-export { deflateHead, deflateSteps, gzipWithTail, type DeflatedHead } from './compressed.js';
+export { deflateHead, deflateHeadAsync, deflateSteps, gzipWithTail, type DeflatedHead } from './compressed.js';
 export { ExpositionWriter, formatLabels, formatValue, type Labels } from './exposition.js';

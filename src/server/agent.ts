@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ClusterConfig, WarrenConfig } from '../config/index.js';
 import {
   deflateHead,
-  deflateSteps,
+  deflateHeadAsync,
   gzipWithTail,
   isStale,
   isStarting,
@@ -130,9 +130,10 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       };
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));
-    const plain = Buffer.from((await sliced(renderSteps(inputs, { version: VERSION, notifications, now: Date.now() }))).text);
-    // Both forms change together: a scraper asking for gzip never gets an older exposition.
-    exposition = { plain, gzip: await sliced(deflateSteps(plain)) };
+    const plain = (await sliced(renderSteps(inputs, { version: VERSION, notifications, now: Date.now() }))).body;
+    // Both forms change together: a scraper asking for gzip never gets an older exposition,
+    // and until both are ready every scraper gets the last complete one.
+    exposition = { plain, gzip: await deflateHeadAsync(plain) };
   };
 
   const persist = () => {

@@ -53,7 +53,7 @@ describe('render in slices', () => {
   const input = [{ status, intervalMs: 30_000, expectedNodes: 1, view: null, alerts: [] }];
   const self = { version: 't', notifications: [], now: snapshot.takenAt };
 
-  it('yields every thousand queues and renders the same exposition as the one-go render', () => {
+  it('yields every few hundred queues and renders the same exposition as the one-go render', () => {
     const steps = renderSteps(input, self);
     let slices = 0;
     let r = steps.next();
