@@ -2,6 +2,7 @@
 
 import {
   CONTENDERS,
+  DAEMON_STEADY_S,
   SCRAPE_HEAD,
   TABLE_HEAD,
   fmtBytes,
@@ -191,7 +192,7 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
   const s0 = r.sizes.find((s) => s.scrape)?.scrape;
   if (s0) {
     out.push(
-      `\`warren run\` (queue source \`${s0.queueSource}\`${s0.queueSource === 'auto' ? ', the default: the plugin path from 2,000 queues' : ''}, unless noted; interval ${s0.intervalS} s; otherwise defaults) against the same broker. It runs ${num(r.options.daemonWarmupS ?? 0)} s first, so its history holds the whole rule window as a long-running daemon's does; then ${s0.scrapers} concurrent scrapers GET /metrics back to back for ${s0.windowS} s, a window that includes one of the daemon's polls, first asking for gzip as Prometheus does, then (same daemon, another ${s0.windowS} s) uncompressed. Latency is to the last byte received (not decompressed). **daemon peak RSS** is the process's VmHWM at the end of the window (the peak over its whole life so far); **queues with counters**: queues with published, delivered and acked counters on its /metrics.`,
+      `\`warren run\` (queue source \`${s0.queueSource}\`${s0.queueSource === 'auto' ? ', the default: the plugin path from 2,000 queues' : ''}, unless noted; interval ${s0.intervalS} s; otherwise defaults) against the same broker. ${(r.options.daemonWarmupS ?? 0) >= DAEMON_STEADY_S ? `It runs ${num(r.options.daemonWarmupS!)} s first, so its history holds the whole rule window as a long-running daemon's does; then` : `It is scraped ${r.options.daemonWarmupS ? `after ${num(r.options.daemonWarmupS)} s` : 'as soon as it has polled'}, before its history holds the whole rule window (${DAEMON_STEADY_S} s), so its memory is below a long-running daemon's; then`} ${s0.scrapers} concurrent scrapers GET /metrics back to back for ${s0.windowS} s, a window that includes one of the daemon's polls, first asking for gzip as Prometheus does, then (same daemon, another ${s0.windowS} s) uncompressed. Latency is to the last byte received (not decompressed). **daemon peak RSS** is the process's VmHWM at the end of the window (the peak over its whole life so far); **queues with counters**: queues with published, delivered and acked counters on its /metrics.`,
       '',
     );
   }

@@ -402,6 +402,14 @@ const mibAndMb = (mib: number): string => `${fmtMb(mib)} (${fmtNum(mib / MB)} MB
 const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : dash);
 const ok = (v: number): boolean => Number.isFinite(v);
 
+function countersMeasured(p: Row | undefined, m: Row | undefined, mgmtKnown: boolean, s: SizeResult | undefined, daemon: number | undefined, n: number): string {
+  if (!s) return `no ${fmtNum(n)} run`;
+  if (!p) return 'not measured at this size';
+  if (!Number.isFinite(p.counterQueues)) return p.error ? `no successful poll (${p.error.slice(0, 120)})` : 'not counted (a result from before the bench counted them)';
+  const mgmt = mgmtKnown && m ? fmtNum(m.counterQueues) : `not measured${m?.error ? ' (its polls failed)' : ''}`;
+  return `${fmtNum(p.counterQueues)} queues with counters on the plugin path; management path ${mgmt}; \`warren run\` (${s.scrape?.queueSource ?? dash}) ${fmtNum(daemon ?? NaN)}`;
+}
+
 /** The daemon's peak RSS at a size: VmHWM only grows, so the later (uncompressed) window holds the peak of both. */
 export function daemonPeakRss(s: SizeResult): number {
   const v = [s.scrape, s.scrapePlain].map((x) => x?.daemonPeakRssMb ?? NaN).filter(ok);
@@ -468,11 +476,7 @@ export function targetVerdicts(result: BenchResult): Verdict[] {
       verdict(
         `per-queue published/delivered/acked counters on the plugin path at ${fmtNum(n)} queues (as many queues as the management path)`,
         met,
-        p
-          ? `${fmtNum(p.counterQueues)} queues with counters on the plugin path; management path ${mgmtKnown ? fmtNum(m.counterQueues) : `not measured${m?.error ? ' (its polls failed)' : ''}`}; \`warren run\` (${s?.scrape?.queueSource ?? dash}) ${fmtNum(daemon ?? NaN)}`
-          : s
-            ? 'not measured at this size'
-            : `no ${fmtNum(n)} run`,
+        countersMeasured(p, m, mgmtKnown, s, daemon, n),
         { queues: n },
       ),
     );
