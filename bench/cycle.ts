@@ -33,6 +33,24 @@ export interface CycleTimes {
   inventory: boolean;
   findings: number;
   heapUsedMb: number;
+  /** Queues with published, delivered and acked counters in the exposition (per-queue counters present). */
+  counterQueues: number;
+}
+
+/** Queues with all three per-queue counters in an exposition: the fewest samples of the three families. */
+export function counterQueues(exposition: string): number {
+  const names = ['rabbitmq_queue_messages_published_total{', 'rabbitmq_queue_messages_delivered_total{', 'rabbitmq_queue_messages_acked_total{'];
+  const counts = names.map(() => 0);
+  let at = 0;
+  while (at < exposition.length) {
+    let end = exposition.indexOf('\n', at);
+    if (end < 0) end = exposition.length;
+    if (exposition.charCodeAt(at) === 114 /* r */) {
+      for (let i = 0; i < names.length; i++) if (exposition.startsWith(names[i]!, at)) counts[i]!++;
+    }
+    at = end + 1;
+  }
+  return Math.min(...counts);
 }
 
 const since = (t0: number) => performance.now() - t0;
@@ -91,8 +109,9 @@ export function cycleRunner(
     );
     const renderMs = since(t3);
     const cpu = process.cpuUsage(cpu0);
+    const cycleMs = since(t0);
     return {
-      cycleMs: since(t0),
+      cycleMs,
       collectMs,
       viewMs,
       rulesMs,
@@ -107,6 +126,8 @@ export function cycleRunner(
       inventory: snapshot.poll.inventoryRefreshed,
       findings: evaluation.findings.length,
       heapUsedMb: process.memoryUsage().heapUsed / 1048576,
+      // Counted after the cycle was timed: the bench's reading, not warren's work.
+      counterQueues: counterQueues(text),
     };
   };
 }

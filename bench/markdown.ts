@@ -2,6 +2,7 @@
 
 import {
   CONTENDERS,
+  DAEMON_STEADY_S,
   SCRAPE_HEAD,
   TABLE_HEAD,
   fmtBytes,
@@ -10,14 +11,99 @@ import {
   scrapeRows,
   tableCells,
   traceTable,
-  verdicts,
+  earlierVerdicts,
+  targetVerdicts,
   type BenchResult,
+  type MassFailureResult,
+  type ProfileNote,
+  type Verdict,
 } from './results.js';
+
+const num = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : '–');
+const statusCell = (x: Verdict): string => (x.status === 'met' ? 'met' : x.status === 'missed' ? '**missed**' : 'not measured');
+
+/** The heading of a profile's section, and its GitHub anchor. */
+export function profileHeading(queues: number, of: ProfileNote['of']): { title: string; anchor: string } {
+  const title = `Profile: ${num(queues)} queues, ${of === 'poll' ? "warren's poll (plugin source)" : '`warren run` under the scrapers'}`;
+  const anchor = title
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
+  return { title, anchor };
+}
+
+/** Where a verdict's miss is explained: the profile taken at its size, if one was. */
+function explainedBy(r: BenchResult, x: Verdict): string {
+  if (x.status !== 'missed' || !x.profile || x.queues === undefined) return '';
+  const p = r.sizes.find((s) => s.queues === x.queues)?.profiles?.find((q) => q.of === x.profile);
+  if (!p) return 'no profile taken (see the analysis)';
+  const { anchor } = profileHeading(x.queues, x.profile);
+  return p.error && !p.summary ? `profile failed: ${p.error}` : `[profile](#${anchor})`;
+}
+
+function massFailureSection(m: MassFailureResult): string[] {
+  const out: string[] = ['## Mass failure', ''];
+  out.push(
+    `A private RabbitMQ node of its own with ${num(m.hosts)} per-host queues \`compute.<host>\` consumed from one connection (a simulated nova-compute on ${num(m.hosts)} hosts) and ten healthy \`l3_agent.<host>\` queues on another. ` +
+      `\`warren run\` (default config, interval ${m.intervalS} s, log level info) has an Alertmanager URL where nothing listens (connection refused). When it sees every host's consumer, the nova-compute connection closes: every host loses its consumer within one poll. ` +
+      `The log is counted from the loss, and for ${m.windowS} s once every per-host alert fires (rule \`for\` 2 min); then \`warren report --format text\` and \`warren check\` run against the same broker.`,
+    '',
+  );
+  if (m.error) out.push(`**The scenario failed**: ${m.error}`, '');
+  out.push(
+    markdownTable(
+      ['measure', 'value'],
+      [
+        ['per-host alerts firing (after the loss)', `${num(m.alertsFiring)} (after ${num(m.fireAfterS)} s)`],
+        ['openstack-correlated-outage', m.correlatedOutage ? 'raised' : 'not raised'],
+        ['log lines a minute, every alert firing, receiver refusing', num(m.logLinesPerMinute, 1)],
+        ['log lines since the loss (most in any minute)', `${num(m.logLinesSinceLoss)} (${num(m.maxLogLinesInAMinute)})`],
+        ['delivery-trouble lines in any minute (one receiver)', num(m.troubleLinesMaxPerMinute)],
+        ['per-alert log lines', num(m.perAlertLines)],
+        ['failed deliveries / dropped notifications', `${num(m.notificationsFailed)} / ${num(m.notificationsDropped)}`],
+        ['daemon peak RSS / last poll', `${num(m.daemonPeakRssMb)} MiB / ${num(m.pollDurationS * 1000)} ms`],
+        ['text report: lines (under FINDINGS), bytes, exit code', `${num(m.reportLines)} (${num(m.reportFindingLines)}), ${fmtBytes(m.reportBytes)}, ${num(m.reportExit)}`],
+        ['`check`: status line bytes, exit code', `${num(m.checkLineBytes)}, ${num(m.checkExit)}`],
+      ],
+    ),
+  );
+  if (m.reportGroupedLine) out.push("The report's line for nova-compute:", '', '```', m.reportGroupedLine, '```', '');
+  if (m.checkLine) out.push("`check`'s status line:", '', '```', m.checkLine, '```', '');
+  return out;
+}
+
+function profilesSection(r: BenchResult): string[] {
+  const withProfiles = r.sizes.filter((s) => s.profiles && s.profiles.length > 0);
+  if (withProfiles.length === 0) return [];
+  const out: string[] = ['## Profiles of the misses', ''];
+  out.push(
+    "For each size where a target was missed, the bench profiled what explains it (`node --cpu-prof`, summarised by bench/profile-summary.ts; the .cpuprofile files stay in `bench/results/profiles/`, open them in Chrome's DevTools): " +
+      "warren's poll with the plugin source (the same warm-up and polls as the measurement, with where its memory is after the last poll), or `warren run` under the gzip scrapers. " +
+      'Self time is where the CPU went; `(garbage collector)` is the cost of allocation; `(idle)`/`(program)` is waiting (for the broker) and V8 itself.',
+    '',
+  );
+  for (const s of withProfiles) {
+    for (const p of s.profiles!) {
+      out.push(`### ${profileHeading(s.queues, p.of).title}`, '');
+      out.push(`Taken for: ${p.reason}. File: \`${p.file}\`.`, '');
+      if (p.memory) {
+        const m = p.memory;
+        out.push(
+          `Memory after the last poll: RSS ${num(m.rssMb)} MiB, of which V8 heap ${num(m.heapTotalMb)} MiB (${num(m.heapUsedMb)} MiB used), outside the heap ${num(m.externalMb)} MiB (${num(m.arrayBuffersMb)} MiB array buffers); the rest of the RSS is code, stacks and freed memory not yet returned.`,
+          '',
+        );
+      }
+      if (p.error) out.push(`(${p.error})`, '');
+      if (p.summary) out.push('```', p.summary.trimEnd(), '```', '');
+    }
+  }
+  return out;
+}
 
 export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPath: string; analysis: string; partial?: boolean }): string {
   const m = r.machine;
   const quiet = m.loadAvgAtStart[0]! < 0.5 && m.otherBrokersAtStart === 0;
-  const v = verdicts(r);
+  const v = targetVerdicts(r);
   const out: string[] = [];
   out.push('# warren benchmarks', '');
   if (opts.partial) out.push(`**Partial results**: the run has not finished (sizes done: ${r.sizes.map((s) => s.queues.toLocaleString('en-US')).join(', ')}).`, '');
@@ -46,7 +132,9 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
       '',
     );
   }
-  out.push('```', `npm run bench -- --sizes ${o.sizes.join(',')} --connections ${o.connections} --polls ${o.polls}${measured.join() !== o.sizes.join() ? ' --merge' : ''}`, '```', '');
+  const massFlags = o.massHosts === undefined ? '' : ` --mass-hosts ${o.massHosts}${o.massHosts > 0 ? ` --mass-window ${o.massWindowS ?? 120}` : ''}`;
+  const daemonFlags = o.daemonWarmupS === undefined ? '' : ` --daemon-warmup ${o.daemonWarmupS}`;
+  out.push('```', `npm run bench -- --sizes ${o.sizes.join(',')} --connections ${o.connections} --polls ${o.polls}${daemonFlags}${massFlags}${measured.join() !== o.sizes.join() ? ' --merge' : ''}`, '```', '');
   out.push(`(\`${r.command}\`; every other flag at its default.)`, '');
 
   out.push('## Topology', '');
@@ -104,15 +192,24 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
   const s0 = r.sizes.find((s) => s.scrape)?.scrape;
   if (s0) {
     out.push(
-      `\`warren run\` (queue source \`management\`, which exports the most series, unless noted; interval ${s0.intervalS} s; otherwise defaults) against the same broker; ${s0.scrapers} concurrent scrapers GET /metrics back to back for ${s0.windowS} s, a window that includes one of the daemon's polls, first asking for gzip as Prometheus does, then (same daemon, another ${s0.windowS} s) uncompressed. Latency is to the last byte received (not decompressed).`,
+      `\`warren run\` (queue source \`${s0.queueSource}\`${s0.queueSource === 'auto' ? ', the default: the plugin path from 2,000 queues' : ''}, unless noted; interval ${s0.intervalS} s; otherwise defaults) against the same broker. ${(r.options.daemonWarmupS ?? 0) >= DAEMON_STEADY_S ? `It runs ${num(r.options.daemonWarmupS!)} s first, so its history holds the whole rule window as a long-running daemon's does; then` : `It is scraped ${r.options.daemonWarmupS ? `after ${num(r.options.daemonWarmupS)} s` : 'as soon as it has polled'}, before its history holds the whole rule window (${DAEMON_STEADY_S} s), so its memory is below a long-running daemon's; then`} ${s0.scrapers} concurrent scrapers GET /metrics back to back for ${s0.windowS} s, a window that includes one of the daemon's polls, first asking for gzip as Prometheus does, then (same daemon, another ${s0.windowS} s) uncompressed. Latency is to the last byte received (not decompressed). **daemon peak RSS** is the process's VmHWM at the end of the window (the peak over its whole life so far); **queues with counters**: queues with published, delivered and acked counters on its /metrics.`,
       '',
     );
   }
   out.push(markdownTable(SCRAPE_HEAD, r.sizes.flatMap(scrapeRows)));
   for (const s of r.sizes) if (s.scrape?.note) out.push(`(*) at ${s.queues.toLocaleString('en-US')} queues, ${s.scrape.note}.`, '');
 
-  out.push('## Targets (issue 7)', '');
-  out.push(markdownTable(['target', 'status', 'measured'], v.map((x) => [x.target, x.status === 'met' ? 'met' : x.status === 'missed' ? '**missed**' : 'not measured', x.measured])));
+  if (r.massFailure) out.push(...massFailureSection(r.massFailure));
+
+  out.push('## Targets (issue 15)', '');
+  out.push(
+    'Each target judged from the numbers above: met, missed (with the profile that explains it, where one applies), or not measured (the run did not include that size or scenario). MB are 10^6 bytes; the tables show MiB.',
+    '',
+  );
+  out.push(markdownTable(['target', 'status', 'measured', 'explained by'], v.map((x) => [x.target, statusCell(x), x.measured, explainedBy(r, x)])));
+  out.push(...profilesSection(r));
+  out.push('## Earlier targets (issue 7)', '');
+  out.push(markdownTable(['target', 'status', 'measured'], earlierVerdicts(r).map((x) => [x.target, statusCell(x), x.measured])));
   out.push(opts.analysis.trim(), '');
   return out.join('\n');
 }

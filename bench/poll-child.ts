@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createHttpClient, type HttpClient, type RequestCounter } from '../src/sources/http.js';
 import { cycleRunner, type CycleTimes } from './cycle.js';
 import { processCpuMs } from './proc.js';
+import type { MemoryBreakdown } from './results.js';
 
 export interface PollChildPlan {
   configFile: string;
@@ -49,6 +50,8 @@ export interface PollChildResult {
   samples: PollSample[];
   /** Peak resident set of the process, MiB. */
   maxRssMb: number;
+  /** Where the resident memory is after the last poll (heap, buffers, the rest). */
+  memory: MemoryBreakdown;
   error?: string;
 }
 
@@ -135,7 +138,10 @@ async function main(): Promise<void> {
   }
   const error = failures.length > 0 ? `${failures.length} failed poll(s): ${failures.join('; ')}` : undefined;
   await http.close();
-  const result: PollChildResult = { samples, maxRssMb: process.resourceUsage().maxRSS / 1024, ...(error ? { error } : {}) };
+  const mu = process.memoryUsage();
+  const mib = (b: number) => b / 1048576;
+  const memory: MemoryBreakdown = { rssMb: mib(mu.rss), heapUsedMb: mib(mu.heapUsed), heapTotalMb: mib(mu.heapTotal), externalMb: mib(mu.external), arrayBuffersMb: mib(mu.arrayBuffers) };
+  const result: PollChildResult = { samples, maxRssMb: process.resourceUsage().maxRSS / 1024, memory, ...(error ? { error } : {}) };
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

@@ -4,12 +4,13 @@
 import type { PollSample } from './poll-child.js';
 import { median } from './measure.js';
 
-export type ContenderId = 'warren-prometheus' | 'warren-management' | 'plugin-detailed' | 'plugin-per-object' | 'full-api-queues';
+export type ContenderId = 'warren-prometheus' | 'warren-management' | 'plugin-detailed' | 'plugin-detailed-counters' | 'plugin-per-object' | 'full-api-queues';
 
 export const CONTENDERS: ReadonlyArray<{ id: ContenderId; label: string; color: string; dashed: boolean }> = [
   { id: 'warren-prometheus', label: 'warren (plugin source)', color: '#1b7837', dashed: false },
   { id: 'warren-management', label: 'warren (management source)', color: '#2166ac', dashed: false },
-  { id: 'plugin-detailed', label: 'plugin /metrics/detailed', color: '#e08214', dashed: true },
+  { id: 'plugin-detailed', label: 'plugin /metrics/detailed (queue families)', color: '#e08214', dashed: true },
+  { id: 'plugin-detailed-counters', label: 'plugin /metrics/detailed (channel_queue families)', color: '#8c510a', dashed: true },
   { id: 'plugin-per-object', label: 'plugin /metrics/per-object', color: '#b2182b', dashed: true },
   { id: 'full-api-queues', label: 'full /api/queues (kbudde)', color: '#542788', dashed: true },
 ];
@@ -21,11 +22,21 @@ export interface EndpointSample {
   brokerCpuMs: number;
 }
 
+/** process.memoryUsage() of a warren poll process after its last poll, MiB. */
+export interface MemoryBreakdown {
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+}
+
 export interface ContenderResult {
   id: ContenderId;
   /** Warren: one sample per poll cycle. */
   polls?: PollSample[];
   maxRssMb?: number;
+  memory?: MemoryBreakdown;
   /** Broker endpoints: one sample per request. */
   requests?: EndpointSample[];
   error?: string;
@@ -51,6 +62,10 @@ export interface ScrapeSummary {
   pollSkipped: number;
   pollErrors: number;
   daemonPeakRssMb: number;
+  /** How long the daemon ran before the scrapers started (its history filling up), s. */
+  warmupS?: number;
+  /** Queues with published, delivered and acked counters on the daemon's /metrics. */
+  counterQueues?: number;
   /** Each scrape: start (ms into the window) and latency (ms). */
   timeline?: Array<[number, number]>;
   /** Why another queue source stood in. */
@@ -79,6 +94,73 @@ export interface SizeResult {
   /** As Prometheus scrapes (gzip), then the same daemon scraped uncompressed. */
   scrape?: ScrapeSummary;
   scrapePlain?: ScrapeSummary;
+  /** Profiles taken at this size because a target was missed here. */
+  profiles?: ProfileNote[];
+}
+
+/** A CPU profile taken to explain a missed target, summarised (bench/profile-summary.ts). */
+export interface ProfileNote {
+  /** `poll`: warren's plugin-source poll child; `daemon`: `warren run` under the scrapers. */
+  of: 'poll' | 'daemon';
+  /** Why it was taken: the targets missed at this size. */
+  reason: string;
+  /** The .cpuprofile, relative to the results directory. */
+  file: string;
+  summary: string;
+  memory?: MemoryBreakdown;
+  error?: string;
+}
+
+/** One line the daemon logged: when (pino's `time`), and its `event` field if any. */
+export interface LogLine {
+  at: number;
+  event?: string;
+}
+
+export interface MassFailureResult {
+  hosts: number;
+  intervalS: number;
+  /** The log is measured for this long once every per-host alert fires. */
+  windowS: number;
+  /** From the hosts losing their consumers to every per-host alert firing, s. */
+  fireAfterS: number;
+  alertsFiring: number;
+  correlatedOutage: boolean;
+  logLinesSinceLoss: number;
+  logLinesInWindow: number;
+  /** Over the window with every alert firing and the receiver refusing connections. */
+  logLinesPerMinute: number;
+  /** The most lines in any minute since the loss. */
+  maxLogLinesInAMinute: number;
+  /** The most notification-trouble lines (one receiver) in any minute since the loss. */
+  troubleLinesMaxPerMinute: number;
+  /** Lines of `event: alert` (one per alert) since the loss. */
+  perAlertLines: number;
+  notificationsFailed: number;
+  notificationsDropped: number;
+  daemonPeakRssMb: number;
+  pollDurationS: number;
+  reportExit: number;
+  reportLines: number;
+  reportFindingLines: number;
+  reportBytes: number;
+  /** The report's grouped line for nova-compute, if it has one. */
+  reportGroupedLine: string;
+  checkExit: number;
+  checkLineBytes: number;
+  checkLine: string;
+  error?: string;
+}
+
+/** How many of `times` fall in each whole minute from `from` (the last, partial minute included when it has any). */
+export function minuteCounts(times: readonly number[], from: number, to: number): number[] {
+  const n = Math.max(1, Math.ceil((to - from) / 60_000));
+  const out = new Array<number>(n).fill(0);
+  for (const t of times) {
+    if (t < from || t > to) continue;
+    out[Math.min(n - 1, Math.floor((t - from) / 60_000))]!++;
+  }
+  return out;
 }
 
 export interface Machine {
@@ -98,9 +180,24 @@ export interface BenchResult {
   startedAt: string;
   durationS: number;
   command: string;
-  options: { sizes: number[]; connections: number; polls: number; warmup: number; intervalS: number; scrapeSeconds: number; publishRate: number; slowTimeoutS: number; statsIntervalMs: number };
+  options: {
+    sizes: number[];
+    connections: number;
+    polls: number;
+    warmup: number;
+    intervalS: number;
+    scrapeSeconds: number;
+    publishRate: number;
+    slowTimeoutS: number;
+    statsIntervalMs: number;
+    daemonSource?: string;
+    daemonWarmupS?: number;
+    massHosts?: number;
+    massWindowS?: number;
+  };
   machine: Machine;
   sizes: SizeResult[];
+  massFailure?: MassFailureResult;
 }
 
 /** The numbers a table row shows for one contender at one size (medians over polls/requests). */
@@ -121,6 +218,8 @@ export interface Row {
   renderMs: number;
   series: number;
   brokerCpuMs: number;
+  /** Warren: queues with per-queue counters in its exposition (last measured poll). */
+  counterQueues: number;
   error?: string;
 }
 
@@ -145,6 +244,7 @@ export function rowOf(size: SizeResult, c: ContenderResult): Row {
       renderMs: median(steady.map((s) => s.renderMs)),
       series: median(steady.map((s) => s.series)),
       brokerCpuMs: median(steady.map((s) => s.brokerCpuMs)),
+      counterQueues: steady.at(-1)?.counterQueues ?? NaN,
     };
   }
   const r = c.requests ?? [];
@@ -161,6 +261,7 @@ export function rowOf(size: SizeResult, c: ContenderResult): Row {
     renderMs: NaN,
     series: NaN,
     brokerCpuMs: median(r.map((s) => s.brokerCpuMs)),
+    counterQueues: NaN,
   };
 }
 
@@ -186,10 +287,10 @@ export function fmtBytes(v: number): string {
 const fmtNum = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : dash);
 const fmtMb = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} MiB` : dash);
 
-export const TABLE_HEAD = ['queues', 'contender', 'poll wall (median)', 'max', 'of which collect', 'requests (inventory poll)', 'bytes', 'agent CPU', 'peak RSS', 'render', 'series', 'broker CPU'];
+export const TABLE_HEAD = ['queues', 'contender', 'poll wall (median)', 'max', 'of which collect', 'requests (inventory poll)', 'bytes', 'agent CPU', 'peak RSS', 'render', 'series', 'queues with counters', 'broker CPU'];
 
 export function tableCells(r: Row): string[] {
-  if (r.error && !Number.isFinite(r.wallMs)) return [fmtNum(r.queues), r.label, `failed: ${r.error.slice(0, 80)}`, '', '', '', '', '', '', '', '', ''];
+  if (r.error && !Number.isFinite(r.wallMs)) return [fmtNum(r.queues), r.label, `failed: ${r.error.slice(0, 80)}`, '', '', '', '', '', '', '', '', '', ''];
   return [
     fmtNum(r.queues),
     r.label,
@@ -202,21 +303,22 @@ export function tableCells(r: Row): string[] {
     fmtMb(r.maxRssMb),
     fmtMs(r.renderMs),
     fmtNum(r.series),
+    fmtNum(r.counterQueues),
     fmtMs(r.brokerCpuMs),
   ];
 }
 
-export const SCRAPE_HEAD = ['queues', 'queue source', 'encoding', 'series', 'bytes per scrape', 'scrapes', 'p50', 'p99', 'max', 'daemon poll', 'skipped', 'poll errors', 'daemon peak RSS'];
+export const SCRAPE_HEAD = ['queues', 'queue source', 'encoding', 'series', 'bytes per scrape', 'scrapes', 'p50', 'p99', 'max', 'daemon poll', 'skipped', 'poll errors', 'queues with counters', 'daemon up before', 'daemon peak RSS'];
 
 /** One row per scrape window of the size (gzip, then uncompressed). */
 export function scrapeRows(s: SizeResult): string[][] {
   const windows = [s.scrape, s.scrapePlain].filter((x): x is ScrapeSummary => x !== undefined);
-  if (windows.length === 0) return [[fmtNum(s.queues), dash, dash, dash, dash, dash, dash, dash, dash, dash, dash, dash, dash]];
+  if (windows.length === 0) return [[fmtNum(s.queues), ...SCRAPE_HEAD.slice(1).map(() => dash)]];
   return windows.map((x) => scrapeCells(s.queues, x));
 }
 
 function scrapeCells(queues: number, x: ScrapeSummary): string[] {
-  if (x.error) return [fmtNum(queues), x.queueSource, x.encoding ?? 'identity', `failed: ${x.error.slice(0, 80)}`, '', '', '', '', '', '', '', '', ''];
+  if (x.error) return [fmtNum(queues), x.queueSource, x.encoding ?? 'identity', `failed: ${x.error.slice(0, 80)}`, ...SCRAPE_HEAD.slice(4).map(() => '')];
   return [
     fmtNum(queues),
     x.note ? `${x.queueSource} (*)` : x.queueSource,
@@ -230,6 +332,8 @@ function scrapeCells(queues: number, x: ScrapeSummary): string[] {
     fmtMs(x.pollDurationS * 1000),
     fmtNum(x.pollSkipped),
     fmtNum(x.pollErrors),
+    fmtNum(x.counterQueues ?? NaN),
+    x.warmupS === undefined ? dash : `${Math.round(x.warmupS)} s`,
     fmtMb(x.daemonPeakRssMb),
   ];
 }
@@ -278,6 +382,9 @@ export interface Verdict {
   target: string;
   status: 'met' | 'missed' | 'not measured';
   measured: string;
+  /** The queue count the target is judged at, and which profile explains a miss there. */
+  queues?: number;
+  profile?: ProfileNote['of'];
 }
 
 const find = (result: BenchResult, queues: number, id: ContenderId): Row | undefined => {
@@ -286,12 +393,139 @@ const find = (result: BenchResult, queues: number, id: ContenderId): Row | undef
   return s && c ? rowOf(s, c) : undefined;
 };
 
-function verdict(target: string, ok: boolean | undefined, measured: string): Verdict {
-  return { target, status: ok === undefined ? 'not measured' : ok ? 'met' : 'missed', measured };
+function verdict(target: string, ok: boolean | undefined, measured: string, at: { queues?: number; profile?: ProfileNote['of'] } = {}): Verdict {
+  return { target, status: ok === undefined ? 'not measured' : ok ? 'met' : 'missed', measured, ...at };
+}
+
+const MB = 1e6 / 1048576;
+const mibAndMb = (mib: number): string => `${fmtMb(mib)} (${fmtNum(mib / MB)} MB)`;
+const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : dash);
+const ok = (v: number): boolean => Number.isFinite(v);
+
+function countersMeasured(p: Row | undefined, m: Row | undefined, mgmtKnown: boolean, s: SizeResult | undefined, daemon: number | undefined, n: number): string {
+  if (!s) return `no ${fmtNum(n)} run`;
+  if (!p) return 'not measured at this size';
+  if (!Number.isFinite(p.counterQueues)) return p.error ? `no successful poll (${p.error.slice(0, 120)})` : 'not counted (a result from before the bench counted them)';
+  const mgmt = mgmtKnown && m ? fmtNum(m.counterQueues) : `not measured${m?.error ? ' (its polls failed)' : ''}`;
+  return `${fmtNum(p.counterQueues)} queues with counters on the plugin path; management path ${mgmt}; \`warren run\` (${s.scrape?.queueSource ?? dash}) ${fmtNum(daemon ?? NaN)}`;
+}
+
+/** The daemon's peak RSS at a size: VmHWM only grows, so the later (uncompressed) window holds the peak of both. */
+export function daemonPeakRss(s: SizeResult): number {
+  const v = [s.scrape, s.scrapePlain].map((x) => x?.daemonPeakRssMb ?? NaN).filter(ok);
+  return v.length ? Math.max(...v) : NaN;
+}
+
+/** The history window the daemon needs to run through before its memory is that of a long-running one, s. */
+export const DAEMON_STEADY_S = 360;
+
+/**
+ * Issue 15's targets, judged from the numbers: `warren run`'s peak RSS, the poll against the
+ * plugin's counter families, per-queue counters on the plugin path, /metrics p99 at 100k
+ * series, and the mass-failure scenario. A target at a size the run did not measure is
+ * "not measured".
+ */
+export function targetVerdicts(result: BenchResult): Verdict[] {
+  const out: Verdict[] = [];
+  const size = (n: number) => result.sizes.find((s) => s.queues === n);
+  for (const [n, limitMb] of [
+    [10_000, 150],
+    [50_000, 250],
+  ] as const) {
+    const s = size(n);
+    const rss = s ? daemonPeakRss(s) : NaN;
+    const poll = s ? find(result, n, 'warren-prometheus') : undefined;
+    const up = s?.scrape?.warmupS;
+    const young = up !== undefined && up < DAEMON_STEADY_S ? ` (after only ${Math.round(up)} s: the history was not yet full)` : up !== undefined ? ` after ${Math.round(up)} s and the scrapes` : '';
+    out.push(
+      verdict(
+        `\`warren run\` peak RSS under ${limitMb} MB at ${fmtNum(n)} queues`,
+        s && ok(rss) ? rss / MB < limitMb : undefined,
+        !s ? `no ${fmtNum(n)} run` : ok(rss) ? `${mibAndMb(rss)}${young}; the poll process (plugin source, steady state) ${poll ? mibAndMb(poll.maxRssMb) : dash}` : `no daemon measurement${s.scrape?.error ? ` (${s.scrape.error})` : ''}`,
+        { queues: n, profile: 'poll' },
+      ),
+    );
+  }
+  for (const n of [10_000, 50_000]) {
+    const w = find(result, n, 'warren-prometheus');
+    const c = find(result, n, 'plugin-detailed-counters');
+    const q = find(result, n, 'plugin-detailed');
+    const known = w && c && ok(w.wallMs) && ok(c.wallMs);
+    out.push(
+      verdict(
+        `poll cycle (plugin source) within 1.5x the plugin's \`/metrics/detailed?family=channel_queue_metrics&family=channel_queue_exchange_metrics\` at ${fmtNum(n)} queues`,
+        known ? w.wallMs <= 1.5 * c.wallMs : undefined,
+        w && c
+          ? `cycle ${fmtMs(w.wallMs)} vs ${fmtMs(c.wallMs)} (${ratio(w.wallMs, c.wallMs)}); collect alone ${ratio(w.collectMs, c.wallMs)}; against the queue families (${q ? fmtMs(q.wallMs) : dash}) ${q ? ratio(w.wallMs, q.wallMs) : dash}${w.error ? `; error: ${w.error}` : ''}`
+          : size(n)
+            ? 'not measured at this size'
+            : `no ${fmtNum(n)} run`,
+        { queues: n, profile: 'poll' },
+      ),
+    );
+  }
+  for (const n of [10_000, 50_000]) {
+    const s = size(n);
+    const p = find(result, n, 'warren-prometheus');
+    const m = find(result, n, 'warren-management');
+    const daemon = s?.scrape?.counterQueues;
+    const mgmtKnown = m !== undefined && ok(m.counterQueues) && !m.error;
+    // The management path has counters only for queues with message activity: the plugin path must match it.
+    const met = p && ok(p.counterQueues) ? p.counterQueues > 0 && (!mgmtKnown || p.counterQueues >= 0.99 * m.counterQueues) : undefined;
+    out.push(
+      verdict(
+        `per-queue published/delivered/acked counters on the plugin path at ${fmtNum(n)} queues (as many queues as the management path)`,
+        met,
+        countersMeasured(p, m, mgmtKnown, s, daemon, n),
+        { queues: n },
+      ),
+    );
+  }
+  const scr = result.sizes.filter((s) => s.scrape && !s.scrape.error && s.scrape.series >= 100_000);
+  for (const s of scr) {
+    const x = s.scrape!;
+    out.push(
+      verdict(
+        `/metrics p99 under 20 ms at ${fmtNum(x.series)} series (${fmtNum(s.queues)} queues), ${x.scrapers} concurrent ${x.encoding ?? 'identity'} scrapers`,
+        x.p99Ms < 20,
+        `p99 ${fmtMs(x.p99Ms)}, p50 ${fmtMs(x.p50Ms)}, max ${fmtMs(x.maxMs)} over ${fmtNum(x.requests)} scrapes${s.scrapePlain && !s.scrapePlain.error ? `; uncompressed p99 ${fmtMs(s.scrapePlain.p99Ms)}` : ''}`,
+        { queues: s.queues, profile: 'daemon' },
+      ),
+    );
+  }
+  if (scr.length === 0) {
+    const all = result.sizes.filter((s) => s.scrape && !s.scrape.error);
+    out.push(verdict('/metrics p99 under 20 ms at 100k series, two concurrent gzip scrapers', undefined, `no exposition reached 100k series (largest ${fmtNum(Math.max(0, ...all.map((s) => s.scrape!.series)))})`));
+  }
+  const mf = result.massFailure;
+  const mfRan = mf !== undefined && !mf.error;
+  const hosts = mf ? fmtNum(mf.hosts) : '5,000';
+  const notRun = mf?.error ? `failed: ${mf.error}` : 'not run';
+  out.push(
+    verdict(
+      `mass failure (${hosts} hosts lose their consumer, receiver refuses connections): no log line per alert or per dropped notification, at most one delivery line per receiver per minute`,
+      mfRan ? mf.perAlertLines < 10 && mf.troubleLinesMaxPerMinute <= 1 && mf.logLinesPerMinute <= 10 : undefined,
+      mfRan
+        ? `${mf.logLinesPerMinute.toFixed(1)} lines a minute over ${mf.windowS} s with ${fmtNum(mf.alertsFiring)} alerts firing; at most ${fmtNum(mf.maxLogLinesInAMinute)} in any minute since the loss, ${fmtNum(mf.troubleLinesMaxPerMinute)} of them about delivery; ${fmtNum(mf.perAlertLines)} per-alert lines; ${fmtNum(mf.notificationsFailed)} failed deliveries, ${fmtNum(mf.notificationsDropped)} dropped`
+        : notRun,
+    ),
+    verdict(
+      'mass failure: the text report groups the per-host findings (one line per rule and service, with host counts)',
+      mfRan ? mf.reportGroupedLine !== '' && mf.reportFindingLines < 40 : undefined,
+      mfRan ? `${fmtNum(mf.reportLines)} lines (${fmtNum(mf.reportFindingLines)} under FINDINGS), ${fmtBytes(mf.reportBytes)}${mf.reportGroupedLine ? `: "${mf.reportGroupedLine.slice(0, 160)}"` : '; no grouped nova-compute line'}` : notRun,
+    ),
+    verdict('mass failure: `check` status line under 1 KB', mfRan ? mf.checkLineBytes < 1024 && !mf.checkLine.includes('\n') : undefined, mfRan ? `${fmtNum(mf.checkLineBytes)} bytes (exit ${mf.checkExit})` : notRun),
+    verdict(
+      'mass failure: openstack-correlated-outage raised when every host loses its consumer in one poll',
+      mfRan ? mf.correlatedOutage : undefined,
+      mfRan ? `${mf.correlatedOutage ? 'raised' : 'not raised'}; the per-host alerts fired ${Math.round(mf.fireAfterS)} s after the loss (rule \`for\` 2 min, interval ${mf.intervalS} s)` : notRun,
+    ),
+  );
+  return out;
 }
 
 /** Every target of issue 7, judged from the numbers (the size nearest the target's when it was not run). */
-export function verdicts(result: BenchResult): Verdict[] {
+export function earlierVerdicts(result: BenchResult): Verdict[] {
   const sizes = result.sizes.map((s) => s.queues);
   const near = (n: number): number | undefined => (sizes.includes(n) ? n : undefined);
   const q10 = near(10_000);
@@ -305,7 +539,7 @@ export function verdicts(result: BenchResult): Verdict[] {
     const label = CONTENDERS.find((c) => c.id === id)!.label;
     out.push(
       verdict(
-        `${label}: poll cycle at 10k queues within 1.5x the plugin's /metrics/detailed`,
+        `${label}: poll cycle at 10k queues within 1.5x the plugin's /metrics/detailed (queue families)`,
         w && d && Number.isFinite(w.wallMs) && Number.isFinite(d.wallMs) ? w.wallMs <= 1.5 * d.wallMs : undefined,
         w && d ? `cycle ${fmtMs(w.wallMs)} vs ${fmtMs(d.wallMs)} (${(w.wallMs / d.wallMs).toFixed(2)}x); collect alone ${fmtMs(w.collectMs)} (${(w.collectMs / d.wallMs).toFixed(2)}x)` : 'no 10k run',
       ),

@@ -1,13 +1,17 @@
 // `npm run bench`: warren's cost at OpenStack scale, against the alternatives, on one real
-// broker in one run. For each size (default 1k, 10k, 50k queues; the topology grows in
+// broker in one run. For each size (default 10k and 50k queues; the topology grows in
 // place) it measures
-//   - warren's poll cycle with each queue source, in a child process per source;
-//   - the plugin's /metrics/detailed (queue families) and /metrics/per-object, and a full
-//     /api/queues (what kbudde's exporter fetches on every scrape), timed the same way;
-//   - /metrics latency of `warren run` with two concurrent scrapers;
-// then prints a table and writes bench/results/results.json, bench/results/poll-time.svg
-// and BENCHMARKS.md. Flags: --sizes 1000,10000 --connections 2000 --polls 3
-// --interval 30 --scrape-seconds 35 --publish-rate 5 --out DIR --markdown FILE.
+//   - warren's poll cycle with each queue source, in a child process per source, and how
+//     many queues have per-queue counters in its exposition;
+//   - the plugin's /metrics/detailed (queue families, and the channel_queue counter
+//     families) and /metrics/per-object, and a full /api/queues (what kbudde's exporter
+//     fetches on every scrape), timed the same way;
+//   - `warren run` (default queue source) once its history is full: peak RSS, and /metrics
+//     latency with two concurrent scrapers;
+//   - for each target missed at the size, a CPU profile of what explains it (bench/profile-summary.ts);
+// then the mass-failure scenario on a broker of its own (bench/mass-failure.ts). It prints
+// a table and writes bench/results/results.json, bench/results/poll-time.svg and
+// BENCHMARKS.md. Flags: see parseArgs (an unknown flag lists them).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +24,9 @@ import { REPO_ROOT, freePort, listProcesses, sleep } from '../test/harness/util.
 import { lineChartSvg } from './chart.js';
 import type { LoadPlan, LoadReady } from './load.js';
 import { renderMarkdown } from './markdown.js';
+import { runMassFailure, stopMassFailure, type MassFailureResources } from './mass-failure.js';
+import { counterQueues } from './cycle.js';
+import { summarise, type Profile } from './profile-summary.js';
 import { closeAgent, peakRssMb, processCpuMs, runJsonChild, sampleValue, scrape, startReadyChild, stopChild, timeGet } from './measure.js';
 import type { PollChildPlan, PollChildResult } from './poll-child.js';
 import {
@@ -29,11 +36,13 @@ import {
   rows,
   scrapeRows,
   tableCells,
+  targetVerdicts,
   textTable,
-  verdicts,
+  DAEMON_STEADY_S,
   type BenchResult,
   type ContenderResult,
   type EndpointSample,
+  type ProfileNote,
   type Machine,
   type ScrapeSummary,
   type SizeResult,
@@ -67,6 +76,13 @@ interface Options {
   merge: boolean;
   /** Measure nothing: rewrite the table, chart and BENCHMARKS.md from <out>/results.json. */
   reportOnly: boolean;
+  /** Queue source of `warren run` (RSS, /metrics): the default, `auto`, unless asked. */
+  daemonSource: string;
+  /** How long `warren run` runs before its RSS and scrapes count: its history window, s. */
+  daemonWarmupS: number;
+  /** Per-host queues of the mass-failure scenario (0: skip it); its log window, s. */
+  massHosts: number;
+  massWindowS: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -83,11 +99,17 @@ function parseArgs(argv: string[]): Options {
   };
   for (const a of argv) {
     if (a === '--profile' || a === '--merge' || a === '--report-only') continue;
-    if (a.startsWith('--') && !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown', 'slow-timeout', 'stats-interval'].includes(a.slice(2))) {
-      throw new Error(`unknown flag ${a}; known: --sizes 1000,10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --slow-timeout 120 --stats-interval 30000 --out DIR --markdown FILE --profile --merge --report-only`);
+    if (
+      a.startsWith('--') &&
+      !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown', 'slow-timeout', 'stats-interval', 'daemon-source', 'daemon-warmup', 'mass-hosts', 'mass-window'].includes(a.slice(2))
+    ) {
+      throw new Error(
+        `unknown flag ${a}; known: --sizes 10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --slow-timeout 120 --stats-interval 30000 ` +
+          `--daemon-source auto --daemon-warmup ${DAEMON_STEADY_S} --mass-hosts 5000 --mass-window 120 --out DIR --markdown FILE --profile (profile every size, missed or not) --merge --report-only`,
+      );
     }
   }
-  const sizes = (get('sizes') ?? '1000,10000,50000').split(',').map((s) => Number(s.trim().replace(/k$/i, '000')));
+  const sizes = (get('sizes') ?? '10000,50000').split(',').map((s) => Number(s.trim().replace(/k$/i, '000')));
   if (sizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('--sizes: comma-separated queue counts of at least 100, e.g. 1000,10000,50000');
   const polls = Math.max(1, Math.round(num('polls', 3)));
   const intervalS = num('interval', 30);
@@ -109,6 +131,10 @@ function parseArgs(argv: string[]): Options {
     statsIntervalMs: num('stats-interval', 30_000),
     merge: argv.includes('--merge'),
     reportOnly: argv.includes('--report-only'),
+    daemonSource: get('daemon-source') ?? 'auto',
+    daemonWarmupS: num('daemon-warmup', DAEMON_STEADY_S),
+    massHosts: Math.round(num('mass-hosts', 5000)),
+    massWindowS: num('mass-window', 120),
   };
 }
 
@@ -148,7 +174,9 @@ async function main(): Promise<void> {
   let broker: Broker | undefined;
   let load: ChildProcess | undefined;
   let daemon: ChildProcess | undefined;
+  const mass: MassFailureResources = { connections: [] };
   const cleanup = async (): Promise<void> => {
+    await stopMassFailure(mass);
     await stopChild(daemon);
     await stopChild(load);
     await broker?.stop().catch(() => undefined);
@@ -217,7 +245,11 @@ async function main(): Promise<void> {
     let withMessages = 0;
     const sizes: SizeResult[] = [];
     const earlierFile = join(opts.out, 'results.json');
-    const earlier: SizeResult[] = opts.merge && existsSync(earlierFile) ? (JSON.parse(readFileSync(earlierFile, 'utf8')) as BenchResult).sizes : [];
+    const earlierResult = opts.merge && existsSync(earlierFile) ? (JSON.parse(readFileSync(earlierFile, 'utf8')) as BenchResult) : undefined;
+    const earlier: SizeResult[] = earlierResult?.sizes ?? [];
+    // A merged run that skips the mass failure keeps the earlier one.
+    const earlierMass = opts.massHosts === 0 ? earlierResult?.massFailure : undefined;
+    let massFailure: BenchResult['massFailure'];
     const resultOf = (): BenchResult => ({
       startedAt: new Date(started).toISOString(),
       durationS: (Date.now() - started) / 1000,
@@ -225,9 +257,11 @@ async function main(): Promise<void> {
       options: {
         sizes: opts.sizes, connections: opts.connections, polls: opts.polls, warmup: opts.warmup, intervalS: opts.intervalS,
         scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate, slowTimeoutS: opts.slowTimeoutS, statsIntervalMs: opts.statsIntervalMs,
+        daemonSource: opts.daemonSource, daemonWarmupS: opts.daemonWarmupS, massHosts: opts.massHosts, massWindowS: opts.massWindowS,
       },
       machine,
       sizes: [...earlier.filter((e) => !sizes.some((x) => x.queues === e.queues)), ...sizes].sort((a, b) => a.queues - b.queues),
+      ...(massFailure ? { massFailure } : earlierMass ? { massFailure: earlierMass } : {}),
     });
 
     // After a timed-out list request the broker keeps computing it; measuring anything then
@@ -324,12 +358,22 @@ async function main(): Promise<void> {
       };
       log(`${sr.brokerQueues} queues, ${sr.connections} connections, ${sr.channels} channels, ${sr.consumers} consumers; built in ${Math.round(buildS)} s; broker idle CPU ${Math.round(idle)} ms/s`);
 
-      const scrapeDaemon = async (queueSource: string): Promise<ScrapeSummary[]> => {
+      /**
+       * `warren run` against the broker: up for `warmupS` (its history filling as in a
+       * long-running daemon), then `scrapers` clients on /metrics for each encoding. With
+       * `profile`, it runs under --cpu-prof and the profile is written when it stops.
+       */
+      const scrapeDaemon = async (
+        queueSource: string,
+        o: { warmupS: number; encodings: ReadonlyArray<'gzip' | 'identity'>; profile?: { dir: string; name: string } },
+      ): Promise<ScrapeSummary[]> => {
         const port = await freePort();
-        log(`  warren run (queue source ${queueSource}): ${opts.scrapers} scrapers on /metrics for ${opts.scrapeSeconds} s`);
-        daemon = spawn(process.execPath, [CLI, 'run', '--config', configFile(`daemon-${queueSource}`, queueSource), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+        const nodeArgs = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile.dir}`, `--cpu-prof-name=${o.profile.name}`] : [];
+        daemon = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', configFile(`daemon-${queueSource}`, queueSource), '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
           stdio: ['ignore', 'ignore', 'inherit'],
         });
+        const d = daemon;
+        const startedAt = Date.now();
         const base = `http://127.0.0.1:${port}`;
         const common = { queueSource, intervalS: opts.intervalS, windowS: opts.scrapeSeconds, scrapers: opts.scrapers };
         const windows: ScrapeSummary[] = [];
@@ -339,10 +383,15 @@ async function main(): Promise<void> {
             const h = await fetch(`${base}/healthz`).then((r) => r.status).catch(() => 0);
             if (h === 200) break;
             if (Date.now() > deadline) throw new Error('warren run did not complete a poll within 3 min');
-            if (daemon.exitCode !== null) throw new Error(`warren run exited ${daemon.exitCode}`);
+            if (d.exitCode !== null) throw new Error(`warren run exited ${d.exitCode}`);
             await sleep(200);
           }
-          for (const encoding of ['gzip', 'identity'] as const) {
+          const readyS = Math.max(0, o.warmupS - (Date.now() - startedAt) / 1000);
+          log(`  warren run (queue source ${queueSource}${o.profile ? ', profiled' : ''}): up${readyS > 0 ? `; ${Math.round(readyS)} s more until its history window is full` : ''}, then ${opts.scrapers} scrapers on /metrics for ${opts.scrapeSeconds} s per encoding`);
+          await sleep(readyS * 1000);
+          if (d.exitCode !== null) throw new Error(`warren run exited ${d.exitCode}`);
+          const warmupS = (Date.now() - startedAt) / 1000;
+          for (const encoding of o.encodings) {
             const x = await scrape(`${base}/metrics`, opts.scrapers, opts.scrapeSeconds * 1000, encoding);
             windows.push({
               ...common,
@@ -358,7 +407,9 @@ async function main(): Promise<void> {
               pollRequests: sampleValue(x.lastBody, 'warren_poll_requests'),
               pollSkipped: sampleValue(x.lastBody, 'warren_poll_skipped_total'),
               pollErrors: sampleValue(x.lastBody, 'warren_poll_errors_total'),
-              daemonPeakRssMb: peakRssMb(daemon.pid),
+              daemonPeakRssMb: peakRssMb(d.pid),
+              warmupS,
+              counterQueues: counterQueues(x.lastBody),
               timeline: x.timeline,
             });
           }
@@ -370,7 +421,8 @@ async function main(): Promise<void> {
             error: e instanceof Error ? e.message : String(e),
           }];
         } finally {
-          await stopChild(daemon);
+          // A profiled daemon writes its profile on the way out: give it time.
+          await stopChild(d, o.profile ? 120_000 : 5000);
           daemon = undefined;
         }
       };
@@ -401,26 +453,31 @@ async function main(): Promise<void> {
         const w = samples.map((s) => s.wallMs);
         log(`  ${CONTENDERS.find((c) => c.id === id)!.label}: ${w.map((x) => Math.round(x)).join(', ')} ms, ${samples[0]?.bytes ?? 0} bytes${error ? `; error ${error}` : ''}`);
       };
-      const warren = async (id: ContenderResult['id'], source: string): Promise<void> => {
+      const profilesDir = join(opts.out, 'profiles');
+      /** warren's poll loop in a child process of its own; with `profileName`, under --cpu-prof. */
+      const pollChild = async (source: string, profileName?: string): Promise<PollChildResult> => {
         // Only the management source's stats-augmented /api/queues can hit the queue cache.
         if (source === 'management') await cacheCooldown();
         const planFile = join(tmp, `poll-${source}.json`);
         const plan: PollChildPlan = { configFile: configFile(`poll-${source}`, source), polls: opts.polls, warmup: opts.warmup, gapFactor: MGMT_CACHE_MULTIPLIER, ...(brokerPid ? { brokerPid } : {}) };
         writeFileSync(planFile, JSON.stringify(plan));
+        if (profileName) mkdirSync(profilesDir, { recursive: true });
+        const nodeArgs = profileName ? ['--cpu-prof', `--cpu-prof-dir=${profilesDir}`, `--cpu-prof-name=${profileName}`] : [];
+        const r = await runJsonChild<PollChildResult>(join(HERE, 'poll-child.js'), planFile, { nodeArgs });
+        // A poll that timed out left the broker computing the list it asked for.
+        if (r.error) brokerBusy = true;
+        cacheTouched(Math.max(0, ...r.samples.map((s) => s.collectMs)));
+        return r;
+      };
+      const warren = async (id: ContenderResult['id'], source: string): Promise<void> => {
         try {
-          const profiles = join(opts.out, 'profiles');
-          if (opts.profile) mkdirSync(profiles, { recursive: true });
-          const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=poll-${source}-${size}.cpuprofile`] : [];
-          const r = await runJsonChild<PollChildResult>(join(HERE, 'poll-child.js'), planFile, { nodeArgs });
-          sr.contenders.push({ id, polls: r.samples, maxRssMb: r.maxRssMb, ...(r.error ? { error: r.error } : {}) });
-          // A poll that timed out left the broker computing the list it asked for.
-          if (r.error) brokerBusy = true;
+          const r = await pollChild(source);
+          sr.contenders.push({ id, polls: r.samples, maxRssMb: r.maxRssMb, memory: r.memory, ...(r.error ? { error: r.error } : {}) });
           checkpoint();
-          cacheTouched(Math.max(0, ...r.samples.map((s) => s.collectMs)));
           const m = r.samples.filter((s) => !s.warmup);
           log(
             `  ${CONTENDERS.find((c) => c.id === id)!.label}: cycle ${m.map((s) => Math.round(s.cycleMs)).join(', ')} ms, cpu ${m.map((s) => Math.round(s.cpuMs)).join(', ')} ms, ` +
-              `requests ${r.samples.map((s) => s.requests).join(', ')}, series ${r.samples.at(-1)?.series ?? 0}, peak RSS ${Math.round(r.maxRssMb)} MiB${r.error ? `; error ${r.error}` : ''}`,
+              `requests ${r.samples.map((s) => s.requests).join(', ')}, series ${r.samples.at(-1)?.series ?? 0}, queues with counters ${r.samples.at(-1)?.counterQueues ?? 0}, peak RSS ${Math.round(r.maxRssMb)} MiB${r.error ? `; error ${r.error}` : ''}`,
           );
           const last = r.samples.at(-1);
           if (last) {
@@ -432,12 +489,58 @@ async function main(): Promise<void> {
           log(`  ${id}: failed: ${(e as Error).message}`);
         }
       };
+      const readProfile = (name: string): { summary: string; error?: string } => {
+        try {
+          return { summary: summarise(JSON.parse(readFileSync(join(profilesDir, name), 'utf8')) as Profile, 15) };
+        } catch (e) {
+          return { summary: '', error: `no profile: ${e instanceof Error ? e.message : String(e)}` };
+        }
+      };
+      /**
+       * For each target missed at this size (or every size with --profile), a profile of
+       * what explains it: the plugin-source poll (poll cost, memory: with where the heap
+       * is) or `warren run` under the scrapers (/metrics latency).
+       */
+      const profileMisses = async (): Promise<void> => {
+        const missed = targetVerdicts(resultOf()).filter((v) => v.queues === size && v.status === 'missed' && v.profile);
+        const wanted = new Map<ProfileNote['of'], string[]>();
+        for (const v of missed) wanted.set(v.profile!, [...(wanted.get(v.profile!) ?? []), v.target]);
+        if (opts.profile) for (const of of ['poll', 'daemon'] as const) if (!wanted.has(of)) wanted.set(of, ['asked for (--profile)']);
+        if (wanted.size === 0) return;
+        sr.profiles = [];
+        const pollReason = wanted.get('poll');
+        if (pollReason) {
+          await brokerSettled();
+          const name = `poll-prometheus-${size}.cpuprofile`;
+          log(`  profiling warren's poll (plugin source): ${pollReason.join('; ')}`);
+          try {
+            const r = await pollChild('prometheus', name);
+            sr.profiles.push({ of: 'poll', reason: pollReason.join('; '), file: `profiles/${name}`, ...readProfile(name), memory: r.memory });
+          } catch (e) {
+            sr.profiles.push({ of: 'poll', reason: pollReason.join('; '), file: `profiles/${name}`, summary: '', error: e instanceof Error ? e.message : String(e) });
+          }
+          checkpoint();
+        }
+        const daemonReason = wanted.get('daemon');
+        if (daemonReason && opts.scrapeSeconds > 0) {
+          await brokerSettled();
+          await cacheCooldown();
+          mkdirSync(profilesDir, { recursive: true });
+          const name = `daemon-${size}.cpuprofile`;
+          log(`  profiling warren run under the scrapers: ${daemonReason.join('; ')}`);
+          const [w] = await scrapeDaemon(opts.daemonSource, { warmupS: 0, encodings: ['gzip'], profile: { dir: profilesDir, name } });
+          const p = readProfile(name);
+          sr.profiles.push({ of: 'daemon', reason: daemonReason.join('; '), file: `profiles/${name}`, ...p, ...(w?.error && !p.error ? { error: w.error } : {}) });
+          checkpoint();
+        }
+      };
 
       // Order: what never touches the management API's stats-augmented queue list first; then
       // warren's management source, the daemon and, last, a full /api/queues (the slowest,
       // capped), each after the list cache has expired and the broker has finished any list
       // an abandoned (timed-out) request left it computing.
       await endpoint('plugin-detailed', `${b.promUrl}/metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count`, opts.polls, false);
+      await endpoint('plugin-detailed-counters', `${b.promUrl}/metrics/detailed?family=channel_queue_metrics&family=channel_queue_exchange_metrics`, opts.polls, false);
       await endpoint('plugin-per-object', `${b.promUrl}/metrics/per-object`, opts.perObjectPolls, false);
       await warren('warren-prometheus', 'prometheus');
       await warren('warren-management', 'management');
@@ -446,14 +549,17 @@ async function main(): Promise<void> {
       if (opts.scrapeSeconds > 0) {
         await brokerSettled();
         await cacheCooldown();
-        // The management source exports the most series (per-queue counters and rates); where
-        // its polls failed at this size, the default source (`auto`: the plugin) stands in.
-        const [summary, plain] = await scrapeDaemon(managementWorks ? 'management' : 'auto');
+        // Asked to run the management source where its polls failed at this size: the default source stands in.
+        const fallback = opts.daemonSource === 'management' && !managementWorks;
+        const [summary, plain] = await scrapeDaemon(fallback ? 'auto' : opts.daemonSource, { warmupS: opts.daemonWarmupS, encodings: ['gzip', 'identity'] });
         for (const w of [summary, plain]) {
           if (!w) continue;
-          if (!managementWorks) w.note = "warren's management-source polls failed at this size (see the poll table), so the daemon ran with the default source";
+          if (fallback) w.note = "warren's management-source polls failed at this size (see the poll table), so the daemon ran with the default source";
           cacheTouched(Number.isFinite(w.pollDurationS) ? w.pollDurationS * 1000 : 0);
-          log(`  /metrics (${w.encoding}): ${w.requests} scrapes, p50 ${w.p50Ms.toFixed(1)} ms, p99 ${w.p99Ms.toFixed(1)} ms, max ${w.maxMs.toFixed(1)} ms, ${w.series} series, ${w.expositionBytes} bytes${w.error ? `; error ${w.error}` : ''}`);
+          log(
+            `  /metrics (${w.encoding}): ${w.requests} scrapes, p50 ${w.p50Ms.toFixed(1)} ms, p99 ${w.p99Ms.toFixed(1)} ms, max ${w.maxMs.toFixed(1)} ms, ${w.series} series, ${w.expositionBytes} bytes, ` +
+              `queues with counters ${w.counterQueues ?? 0}, daemon peak RSS ${Math.round(w.daemonPeakRssMb)} MiB${w.error ? `; error ${w.error}` : ''}`,
+          );
         }
         sr.scrape = summary;
         if (plain) sr.scrapePlain = plain;
@@ -463,6 +569,17 @@ async function main(): Promise<void> {
       await brokerSettled();
       await endpoint('full-api-queues', `${b.mgmtUrl}/api/queues`, opts.polls, true, opts.slowTimeoutS * 1000);
       checkpoint();
+      await profileMisses();
+    }
+
+    if (opts.massHosts > 0) {
+      // Its own broker: the sizes' broker and client load stop first (memory, CPU).
+      log('stopping the client load and the sizes\' broker before the mass failure');
+      await stopChild(load);
+      load = undefined;
+      await broker.stop().catch(() => undefined);
+      broker = undefined;
+      massFailure = await runMassFailure({ hosts: opts.massHosts, intervalS: opts.intervalS, windowS: opts.massWindowS, tmp, log }, mass);
     }
     writeOutputs(resultOf(), opts, true);
   } finally {
@@ -499,8 +616,8 @@ function writeOutputs(result: BenchResult, opts: Options, final: boolean): void 
 
   const table = textTable(TABLE_HEAD, rows(result).map(tableCells));
   const scrapeTable = textTable(SCRAPE_HEAD, result.sizes.flatMap(scrapeRows));
-  const v = verdicts(result);
-  process.stdout.write(`\nPoll cost\n${table}\n/metrics from warren's cache\n${scrapeTable}\nTargets\n`);
+  const v = targetVerdicts(result);
+  process.stdout.write(`\nPoll cost\n${table}\n/metrics from warren's cache\n${scrapeTable}\nTargets (issue 15)\n`);
   for (const x of v) process.stdout.write(`  [${x.status === 'met' ? 'met' : x.status === 'missed' ? 'MISSED' : '--'}] ${x.target}: ${x.measured}\n`);
   process.stdout.write(`\nwrote ${jsonFile}, ${svgFile}, ${opts.markdown}\n`);
 }
