@@ -322,7 +322,15 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
 export function reportInputsOf(clusters: readonly ClusterRuntime[]): ClusterInput[] {
   return clusters.map((c) => {
     const st = c.poller.status();
-    return { target: c.cfg.name, url: c.cfg.url, samples: [...st.history], findings: c.findings, view: c.view, ...(st.lastError ? { error: st.lastError } : {}) };
+    return {
+      target: c.cfg.name,
+      url: c.cfg.url,
+      samples: [...st.history],
+      findings: c.findings,
+      view: c.view,
+      ...(st.lastError ? { error: st.lastError } : {}),
+      ...(c.rpcPing ? { rpcPing: c.rpcPing.results() } : {}),
+    };
   });
 }
 

@@ -4,6 +4,7 @@
 // server frozen with SIGSTOP alerted as openstack-rpc-server-unresponsive while the broker
 // still shows its consumer, and resolved after SIGCONT.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/report/index.js';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { CLOUD_HOSTS, consumes, startRpcServer, type OsloProcess } from '../harness/oslo.js';
@@ -90,6 +91,14 @@ describe('the oslo RPC ping in the daemon, against real oslo.messaging servers',
     expect(agent.clusters[0]!.findings.filter((f) => f.rule === RULE)).toEqual([]);
     expect((await alerts()).filter((a) => a.rule === RULE)).toEqual([]);
     expect(pingOf('conductor', 'ctl-1')?.state).toBe('not-enabled');
+    // The report says it, in JSON and in text.
+    const json = (await (await fetch(`${agent.url}/report?format=json`)).json()) as Report;
+    const rpc = json.clusters[0]!.openstack.rpcPing!;
+    expect(rpc.notEnabled.map((x) => `${x.topic}.${x.host}`)).toEqual(['conductor.ctl-1']);
+    expect(rpc.unanswered).toEqual([]);
+    expect(rpc).toMatchObject({ servers: 3, answered: 3 });
+    const report = await (await fetch(`${agent.url}/report?format=text`)).text();
+    expect(report).toContain('RPC ping: 3 of 3 servers answered; ping not enabled on conductor.ctl-1');
   });
 
   it('a compute server frozen with SIGSTOP: openstack-rpc-server-unresponsive (critical) for that host while its consumer is attached; SIGCONT resolves it', async () => {
@@ -116,6 +125,8 @@ describe('the oslo RPC ping in the daemon, against real oslo.messaging servers',
       const others = (await alerts()).filter((x) => x.rule === RULE && x.subject.name !== 'compute.cmp-b');
       expect(others).toEqual([]);
       expect(pingOf('compute', 'cmp-a')?.state).toBe('answered');
+      const text = await (await fetch(`${agent.url}/report?format=text`)).text();
+      expect(text).toContain('no answer from compute.cmp-b');
     } finally {
       cmpB.thaw();
     }
