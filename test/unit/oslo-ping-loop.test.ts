@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { ExpositionWriter } from '../../src/metrics/exposition.js';
 import { renderRpcPingMetrics } from '../../src/metrics/rpc-ping.js';
 import { buildTopicTable, controlExchangeOf } from '../../src/openstack/index.js';
+import { buildReport, renderText } from '../../src/report/index.js';
 import { catalogue, ruleById } from '../../src/rules/catalogue.js';
 import { emptyLearned } from '../../src/rules/learn.js';
 import { thresholdLookup } from '../../src/rules/thresholds.js';
@@ -22,6 +23,7 @@ import { slotOffsets, startRpcPingLoop, type RpcPingStatus, type RpcServerTarget
 import type { PingOutcome, PingResult, PingTarget } from '../../src/sources/oslo-ping.js';
 import { FakeClock, settle } from '../support/clock.js';
 import { makeQueue, makeSnapshot } from '../support/snapshot.js';
+import { brokerInput, GENERATED_AT } from './report-fixture.js';
 
 const server = (host: string, topic = 'compute', service = 'nova', vhost = '/'): RpcServerTarget => ({ service, topic, host, vhost, exchange: controlExchangeOf(service) });
 
@@ -322,5 +324,22 @@ describe('RPC ping targets and config', () => {
     }
     expect(message).toMatch(/openstack\.rpcPing\.interval/);
     expect(message).not.toContain('s3cret-ping');
+  });
+});
+
+describe('RPC ping in the report', () => {
+  it('counts servers answered, lists "ping not enabled" and unanswered ones; absent when the ping is off', () => {
+    const results = [status(server('cmp-a'), 0), status(server('cmp-b'), 2), status(server('ctl-1', 'conductor'), 0, 'not-enabled')];
+    const withPing = buildReport([{ ...brokerInput(), rpcPing: results }], GENERATED_AT);
+    expect(withPing.clusters[0]!.openstack.rpcPing).toEqual({
+      servers: 3,
+      answered: 2,
+      notEnabled: [{ service: 'nova', topic: 'conductor', host: 'ctl-1', consecutiveFailures: 0, detail: expect.stringContaining('NoSuchMethod') }],
+      unanswered: [{ service: 'nova', topic: 'compute', host: 'cmp-b', consecutiveFailures: 2, detail: 'no answer within 10 s' }],
+    });
+    expect(renderText(withPing, { color: false })).toContain('RPC ping: 2 of 3 servers answered; ping not enabled on conductor.ctl-1; no answer from compute.cmp-b');
+    const without = buildReport([brokerInput()], GENERATED_AT);
+    expect(without.clusters[0]!.openstack).not.toHaveProperty('rpcPing');
+    expect(renderText(without, { color: false })).not.toContain('RPC ping');
   });
 });
