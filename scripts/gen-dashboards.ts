@@ -927,6 +927,22 @@ function openstack(): Draft[] {
       bars: true,
     }, { w: 12, h: 8 }),
     timeseries({
+      title: 'RPC ping latency',
+      description: "Seconds each RPC server took to answer warren's oslo_rpc_server_ping (openstack.rpcPing), the $topn slowest; empty when the ping is off.",
+      exprs: [[`topk($topn, ${hostQueue('warren_openstack_rpc_ping_seconds')})`, '{{topic}}.{{host}}']],
+      unit: 's',
+    }, { w: 12, h: 8 }),
+    timeseries({
+      title: 'RPC servers not answering the ping',
+      description: 'Per service: RPC servers whose last oslo_rpc_server_ping went unanswered, and those with 2 or more in a row (openstack-rpc-server-unresponsive when their queue has a consumer); 0 when all answer or the ping is off.',
+      exprs: [
+        [`count by (service) (${hostQueue('warren_openstack_rpc_ping_success')} == 0) or sum by (service) (0 * ${hostQueue('warren_openstack_rpc_ping_success')})`, '{{service}} last ping'],
+        [`count by (service) (${hostQueue('warren_openstack_rpc_ping_consecutive_failures')} >= 2) or sum by (service) (0 * ${hostQueue('warren_openstack_rpc_ping_consecutive_failures')})`, '{{service}} 2+ in a row'],
+      ],
+      steps: anyIsBad(),
+      bars: true,
+    }, { w: 12, h: 8 }),
+    timeseries({
       title: 'Backlog on per-host RPC queues',
       description: 'Messages waiting on the $topn fullest per-host queues; a backlog with consumers means a stuck service.',
       exprs: [[`topk($topn, ${hostQueue('rabbitmq_openstack_host_queue_messages')})`, '{{topic}}.{{host}}']],

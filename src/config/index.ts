@@ -6,9 +6,9 @@ import type { $ZodIssue as ZodIssue } from 'zod/v4/core';
 import { hasUserinfo, redactUrls } from '../redact.js';
 import { KbuddeEnvError, kbuddeEnvConfig } from './kbudde-env.js';
 import { clusterSchema, fileSchema, openstackSchema } from './schema.js';
-import type { ClusterConfig, WarrenConfig, WebConfig } from './schema.js';
+import type { ClusterConfig, OpenStackConfig, WarrenConfig, WebConfig } from './schema.js';
 
-export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig, ProbeConfig, ScheduleConfig } from './schema.js';
+export type { ClusterConfig, WarrenConfig, RulesConfig, OpenStackConfig, TlsConfig, WebConfig, ProbeConfig, RpcPingConfig, ScheduleConfig } from './schema.js';
 export { parseDuration, formatDuration } from './duration.js';
 
 /** A configuration problem, phrased as one line that says what is wrong and how to fix it. */
@@ -116,7 +116,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     webhookUrls: f.webhookUrls ?? [],
     stateFile: f.stateFile ?? null,
     runbookBaseUrl: f.runbookBaseUrl ?? null,
-    openstack: f.openstack ?? openstackSchema.parse({}),
+    openstack: withRpcPingPassword(f.openstack ?? openstackSchema.parse({}), env, `${where}: openstack.rpcPing.`),
     web: webConfig(f.web, where),
     schedules: f.schedules ?? [],
   };
@@ -200,6 +200,13 @@ function cyclePath(root: unknown): string | null {
     return null;
   };
   return walk(root, '');
+}
+
+/** The rpcPing password read from its passwordFile, so the daemon never reads files; no file, no change. */
+function withRpcPingPassword(o: OpenStackConfig, env: NodeJS.ProcessEnv, where: string): OpenStackConfig {
+  const p = o.rpcPing;
+  if (p?.passwordFile === undefined) return o;
+  return { ...o, rpcPing: { ...p, password: resolvePassword({ user: '', passwordFile: p.passwordFile }, env, where) } };
 }
 
 function resolvePassword(c: { user: string; password?: string; passwordFile?: string }, env: NodeJS.ProcessEnv, where: string): string {

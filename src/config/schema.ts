@@ -132,12 +132,51 @@ export const clusterSchema = z
   })
   .strict();
 
+/**
+ * The oslo RPC ping (src/sources/oslo-ping-loop.ts): off unless the key is present (and
+ * `enabled` is not false). Its user may differ from the polling user; without one, each
+ * cluster's probe user, else its polling user, is used.
+ */
+const rpcPingSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** At most one ping per server per interval; default: the cluster's poll interval. */
+    interval: durationAtLeast(1000, '1s').optional(),
+    /** How long to wait for each answer. */
+    timeout: durationAtLeast(100, '100ms').prefault('10s'),
+    /** Pings waiting for an answer at most, per cluster. */
+    maxInFlight: z.number().int().positive().default(20),
+    /** Servers to ping; default: every per-host RPC queue that has a consumer. */
+    targets: z
+      .array(
+        z
+          .object({
+            topic: z.string().min(1),
+            /** The server part of `<topic>.<server>` (`cmp-01`, `ctl-1@lvm`). */
+            host: z.string().min(1),
+            /** Default: the vhost of the queue `<topic>.<host>`, else `/`. */
+            vhost: z.string().min(1).optional(),
+            /** Default: the service's control exchange (see `exchanges`). */
+            exchange: z.string().min(1).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** Control exchange per service where it differs from the built-in one (nova: nova, cinder: openstack, ...). */
+    exchanges: z.record(z.string().min(1), z.string().min(1)).default({}),
+    user: z.string().min(1).optional(),
+    password: z.string().optional(),
+    passwordFile: z.string().optional(),
+  })
+  .strict();
+
 const openstackSchema = z
   .object({
     /** Extra RPC topics: `{ topic: manila-share, service: manila }`. */
     topics: z.array(z.object({ topic: z.string().min(1), service: z.string().min(1) }).strict()).default([]),
     /** peer_host (IP) -> host name. */
     hosts: z.record(z.string(), z.string()).default({}),
+    rpcPing: rpcPingSchema.optional(),
   })
   .strict();
 
@@ -218,6 +257,7 @@ export type RulesConfig = z.output<typeof rulesConfig>;
 export type OpenStackConfig = z.output<typeof openstackSchema>;
 export type TlsConfig = z.output<typeof tls>;
 export type ProbeConfig = z.output<typeof probeSchema>;
+export type RpcPingConfig = z.output<typeof rpcPingSchema>;
 export type ScheduleConfig = z.output<typeof scheduleSchema>;
 
 /** The HTTP server's protection, files already checked readable at load time. */

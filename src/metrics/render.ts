@@ -5,9 +5,10 @@ import { declareKbudde, omittedNames, renderKbuddeBuildInfo, renderKbuddeCluster
 import type { Severity, Subject } from '../rules/index.js';
 import { otpRelease, queueKey, queueRates, totalRates, type OpenStackView, type QueueInfo, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
-import type { ProbeResult } from '../sources/index.js';
+import type { ProbeResult, RpcPingStatus } from '../sources/index.js';
 import { ExpositionWriter } from './exposition.js';
 import { renderProbeMetrics } from './probe.js';
+import { renderRpcPingMetrics } from './rpc-ping.js';
 import { declareSecurity, renderSecurity } from './security.js';
 
 /** What the render needs of one cluster's polling (the poll stage's status has it). */
@@ -38,6 +39,8 @@ export interface ClusterMetricsInput {
   alerts: ReadonlyArray<{ rule: string; severity: Severity; subject: Subject }>;
   /** The AMQP probe's last round, when the cluster has `probe` configured. */
   probe?: readonly ProbeResult[];
+  /** The oslo RPC ping's last outcome per server, when `openstack.rpcPing` is on. */
+  rpcPing?: readonly RpcPingStatus[];
 }
 
 export interface SelfMetricsInput {
@@ -279,6 +282,7 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
     }, 1);
   }
   renderProbeMetrics(w, cluster, c.probe ?? []);
+  renderRpcPingMetrics(w, cluster, c.rpcPing ?? []);
   const s = st.latest;
   if (!s) return;
   renderSecurity(w, cluster, s);

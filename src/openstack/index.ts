@@ -22,3 +22,4 @@ export {
 } from './classify.js';
 export { hostOfServer, sameHost } from './hosts.js';
 export { learnHosts } from './learn-hosts.js';
+export { controlExchangeOf, DEFAULT_CONTROL_EXCHANGE } from './control-exchange.js';

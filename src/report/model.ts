@@ -7,6 +7,7 @@ import type { ConnectionInfo, OpenStackKind, QueueInfo, Snapshot } from '../snap
 import { counterRate, otpRelease, queueKey, queueRates, totalRates } from '../snapshot/index.js';
 import { compareFindings, ruleById, unreachableFinding } from '../rules/index.js';
 import { redactUrls } from '../redact.js';
+import type { RpcPingStatus } from '../sources/index.js';
 import { buildSecurity, type SecuritySection } from './security.js';
 
 export type ReportStatus = 'ok' | 'warning' | 'critical' | 'unknown';
@@ -20,6 +21,8 @@ export interface ClusterInput {
   view: OpenStackView | null;
   /** Why the broker could not be reached (or why a later sample failed). */
   error?: string;
+  /** The oslo RPC ping's last outcome per server (the daemon, with openstack.rpcPing on). */
+  rpcPing?: readonly RpcPingStatus[];
 }
 
 export interface BuildOptions {
@@ -115,6 +118,25 @@ export interface ReportOpenStack {
    * (`configured`, it wins) and learned from the consumers of per-host RPC queues (`learned`).
    */
   hostMap: { configured: Array<{ address: string; host: string }>; learned: Array<{ address: string; host: string }> };
+  /** The oslo RPC ping's last round; absent when the ping is off (and in one-shot reports). */
+  rpcPing?: ReportRpcPing;
+}
+
+export interface ReportRpcPing {
+  servers: number;
+  answered: number;
+  /** Answered with an error such as NoSuchMethod: alive, without `rpc_ping_enabled`. */
+  notEnabled: ReportPingServer[];
+  /** The last ping got no answer within the timeout. */
+  unanswered: ReportPingServer[];
+}
+
+export interface ReportPingServer {
+  service: string;
+  topic: string;
+  host: string;
+  consecutiveFailures: number;
+  detail: string | null;
 }
 
 export interface SampleInfo {
@@ -297,7 +319,7 @@ function buildCluster(c: ClusterInput, limit: number): ClusterReport {
       uptimeMs: n.uptimeMs,
     })),
     totals: buildTotals(prev, last),
-    openstack: { ...buildOpenStack(c.view, limit), hostMap: hostMapOf(last) },
+    openstack: { ...buildOpenStack(c.view, limit), hostMap: hostMapOf(last), ...(c.rpcPing && c.rpcPing.length > 0 ? { rpcPing: rpcPingOf(c.rpcPing) } : {}) },
     findings,
     samples: {
       count: samples.length,
@@ -607,6 +629,16 @@ function buildOpenStack(view: OpenStackView | null, limit: number): Omit<ReportO
 }
 
 /** The Snapshot's address -> host maps as sorted lists (empty when it was built without one). */
+function rpcPingOf(results: readonly RpcPingStatus[]): ReportRpcPing {
+  const row = (s: RpcPingStatus): ReportPingServer => ({ service: s.target.service, topic: s.target.topic, host: s.target.host, consecutiveFailures: s.consecutiveFailures, detail: s.detail });
+  return {
+    servers: results.length,
+    answered: results.filter((s) => s.state !== 'timeout' && s.state !== 'unsent').length,
+    notEnabled: results.filter((s) => s.state === 'not-enabled').map(row),
+    unanswered: results.filter((s) => s.state === 'timeout').map(row),
+  };
+}
+
 function hostMapOf(s: Snapshot): ReportOpenStack['hostMap'] {
   const list = (m: Readonly<Record<string, string>> | undefined) =>
     Object.entries(m ?? {})

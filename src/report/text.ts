@@ -196,6 +196,15 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
     const hostsLine = (what: string, l: Array<{ address: string; host: string }>) =>
       l.length ? `  Hosts ${what}: ${listSome(l.map((x) => `${x.host} (${x.address})`), 8)}` : null;
     for (const line of [hostsLine('configured (openstack.hosts)', os.hostMap.configured), hostsLine('learned from per-host queue consumers', os.hostMap.learned)]) if (line) out.push(line);
+    const ping = os.rpcPing;
+    if (ping) {
+      const name = (x: { topic: string; host: string }) => `${x.topic}.${x.host}`;
+      out.push(
+        `  RPC ping: ${fmtInt(ping.answered)} of ${plural(ping.servers, 'server')} answered` +
+          (ping.notEnabled.length ? `; ping not enabled on ${listSome(ping.notEnabled.map(name), 8)}` : '') +
+          (ping.unanswered.length ? `; no answer from ${listSome(ping.unanswered.map(name), 8)}` : ''),
+      );
+    }
   }
   if (os.available && os.hostQueues.withoutConsumers > 0) {
     const hq = os.hostQueues;

@@ -7,6 +7,7 @@ import * as openstack from './catalogue/openstack.js';
 import * as probe from './catalogue/probe.js';
 import * as queueLatency from './catalogue/queue-latency.js';
 import * as queues from './catalogue/queues.js';
+import * as rpcPing from './catalogue/rpc-ping.js';
 import * as security from './catalogue/security.js';
 import type { Rule } from './types.js';
 
@@ -60,6 +61,7 @@ export const catalogue: readonly Rule[] = Object.freeze([
   // Active probes
   probe.amqpProbeFailed,
   probe.amqpProbeSlow,
+  rpcPing.rpcServerUnresponsive,
 ]);
 
 const byId = new Map(catalogue.map((r) => [r.id, r]));

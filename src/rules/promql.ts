@@ -155,6 +155,10 @@ export const WARREN_METRIC_NAMES: readonly string[] = [
   'rabbitmq_auth_attempts_failed_total',
   'warren_tls_certificate_expiry_timestamp_seconds',
   'warren_probe_duration_seconds',
+  // warren's oslo RPC ping
+  'warren_openstack_rpc_ping_success',
+  'warren_openstack_rpc_ping_seconds',
+  'warren_openstack_rpc_ping_consecutive_failures',
   // warren itself
   'warren_up',
   'warren_starting',
@@ -256,7 +260,7 @@ const ALERT_GROUPS: ReadonlyArray<{ name: string; rules: readonly string[] }> = 
       'openstack-service-connections-high',
     ],
   },
-  { name: 'warren-probe', rules: ['amqp-probe-failed', 'amqp-probe-slow'] },
+  { name: 'warren-probe', rules: ['amqp-probe-failed', 'amqp-probe-slow', 'openstack-rpc-server-unresponsive'] },
 ];
 
 function alerts(): PromGroup[] {

@@ -1,5 +1,5 @@
 import type { RatesMemo, Snapshot } from '../snapshot/index.js';
-import type { ProbeResult } from '../sources/index.js';
+import type { ProbeResult, RpcPingStatus } from '../sources/index.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 export type SubjectKind = 'cluster' | 'node' | 'vhost' | 'queue' | 'connection' | 'service' | 'host';
@@ -43,6 +43,8 @@ export interface RuleContext {
   rates?: RatesMemo;
   /** The AMQP probe's last round (daemon, when `probe` is configured); absent: the probe rules stay silent. */
   probe?: readonly ProbeResult[];
+  /** The oslo RPC ping's last outcome per server (daemon, when `openstack.rpcPing` is on); absent: openstack-rpc-server-unresponsive stays silent. */
+  rpcPing?: readonly RpcPingStatus[];
 }
 
 /** Facts that outlive the history window. Plain data, so it can be persisted. */

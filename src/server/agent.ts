@@ -43,11 +43,12 @@ import {
   type ThresholdLookup,
 } from '../rules/index.js';
 import { openstackView, type OpenStackView } from '../snapshot/index.js';
-import { createHttpClient, type HttpClient, type ProbeLoop } from '../sources/index.js';
+import { createHttpClient, type HttpClient, type ProbeLoop, type RpcPingLoop } from '../sources/index.js';
 import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
 import { startHttpServer, type HttpServer } from './http.js';
 import { startClusterProbe } from './probe.js';
+import { startClusterRpcPing } from './rpc-ping.js';
 import { startSchedules } from './schedules.js';
 
 /** Everything the daemon knows about one cluster between polls. */
@@ -64,6 +65,8 @@ export interface ClusterRuntime {
   findings: Finding[];
   /** The AMQP probe loop (config `probe`), null when off. */
   probe: ProbeLoop | null;
+  /** The oslo RPC ping loop (config `openstack.rpcPing`), started after the first poll; null until then or when off. */
+  rpcPing: RpcPingLoop | null;
 }
 
 export interface Agent {
@@ -113,6 +116,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   // Scheduled reports (config `schedules:`); judge hands it every alert change.
   const schedules = startSchedules(config.schedules ?? [], { clusters: () => reportInputsOf(clusters), log });
   let writer: ReturnType<typeof stateWriter> | undefined;
+  /** Set once stop() has drained the polls: no ping loop starts after that. */
+  let stopping = false;
 
   const rerender = async () => {
     const inputs: ClusterMetricsInput[] = clusters.map((c) => {
@@ -127,6 +132,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
         view: c.view,
         alerts: activeAlerts(c.alerts),
         ...(c.probe ? { probe: c.probe.results() } : {}),
+        ...(c.rpcPing ? { rpcPing: c.rpcPing.results() } : {}),
       };
     });
     const notifications = notifiers.stats().map((s) => ({ receiver: s.receiver, queued: s.queued, failed: s.failed, dropped: s.dropped }));
@@ -165,6 +171,10 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
     } else if (status.latest) {
       const snapshot = status.latest;
       rt.view = openstackView(snapshot);
+      // Its servers come from the view, so the ping starts once there is one.
+      if (!rt.rpcPing && config.openstack.rpcPing?.enabled && !stopping) {
+        rt.rpcPing = startClusterRpcPing({ cfg: rt.cfg, openstack: config.openstack, topics, http: rt.http, view: () => rt.view, log });
+      }
       const evaluation = await sliced(
         evaluationSteps(
           {
@@ -175,6 +185,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
             oneShot: false,
             rates: rt.poller.rates,
             ...(rt.probe ? { probe: rt.probe.results() } : {}),
+            ...(rt.rpcPing ? { rpcPing: rt.rpcPing.results() } : {}),
             ...(rt.cfg.expectedNodes !== undefined ? { expectedNodes: rt.cfg.expectedNodes } : {}),
           },
           rt.lookup,
@@ -246,6 +257,7 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       alerts: emptyAlertState(),
       findings: [],
       probe: startClusterProbe(cfg, http, log),
+      rpcPing: null,
     };
     const restored = adoptAlertState(saved?.alerts[cfg.name] ?? emptyAlertState(), cfg.name, Date.now());
     rt.alerts = restored.state;
@@ -300,6 +312,8 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
       await Promise.all(clusters.map((c) => c.poller.stop()));
       await Promise.all(clusters.map((c) => c.probe?.stop()));
       await afterPolls;
+      stopping = true;
+      await Promise.all(clusters.map((c) => c.rpcPing?.stop()));
       // Give queued notifications a last chance, then keep the rest for the next start.
       await notifiers.drain(5_000);
       persist();
@@ -314,7 +328,15 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
 export function reportInputsOf(clusters: readonly ClusterRuntime[]): ClusterInput[] {
   return clusters.map((c) => {
     const st = c.poller.status();
-    return { target: c.cfg.name, url: c.cfg.url, samples: [...st.history], findings: c.findings, view: c.view, ...(st.lastError ? { error: st.lastError } : {}) };
+    return {
+      target: c.cfg.name,
+      url: c.cfg.url,
+      samples: [...st.history],
+      findings: c.findings,
+      view: c.view,
+      ...(st.lastError ? { error: st.lastError } : {}),
+      ...(c.rpcPing ? { rpcPing: c.rpcPing.results() } : {}),
+    };
   });
 }
 

@@ -217,7 +217,7 @@ function destroy(c: ChannelModel): void {
   stream?.destroy();
 }
 
-function socketOptions(target: ProbeTarget, tls: TlsConfig | undefined): Record<string, unknown> {
+export function socketOptions(target: ProbeTarget, tls: TlsConfig | undefined): Record<string, unknown> {
   if (target.protocol !== 'amqps') return {};
   return {
     ...(tls?.caFile ? { ca: [readFileSync(tls.caFile)] } : {}),

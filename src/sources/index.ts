@@ -46,6 +46,7 @@ export {
 } from './types.js';
 export {
   fetchListeners,
+  socketOptions as probeSocketOptions,
   probeTarget,
   PROBE_PHASES,
   startProbeLoop,
@@ -61,3 +62,26 @@ export {
   type ProbeTarget,
 } from './amqp-probe.js';
 export type { AuthAttemptCount, AuthSourceCount, CertificateInfo, ListenerInfo, PermissionInfo, SecurityInfo } from './security-types.js';
+export {
+  decodeReply,
+  encodeEnvelope,
+  isPingNotEnabled,
+  pingRpcServers,
+  PING_METHOD,
+  type PingConnection,
+  type PingOptions,
+  type PingOutcome,
+  type PingResult,
+  type PingTarget,
+} from './oslo-ping.js';
+export {
+  MIN_SLOT_MS,
+  rpcTargetKey,
+  slotOffsets,
+  startRpcPingLoop,
+  type RpcPingLoop,
+  type RpcPingLoopOptions,
+  type RpcPingState,
+  type RpcPingStatus,
+  type RpcServerTarget,
+} from './oslo-ping-loop.js';

@@ -776,6 +776,38 @@ export const PROMTOOL_FILES: Record<string, PromtoolCase[]> = {
         { at: 8, alert: 'amqp-probe-slow', firing: [] },
       ],
     },
+    {
+      name: 'openstack-rpc-server-unresponsive fires on 2 unanswered pings in a row while the queue has a consumer: critical for compute, warning for agents',
+      series: [
+        [sel('warren_openstack_rpc_ping_consecutive_failures', { service: 'nova', topic: 'compute', host: 'cmp-01' }), steps([0, 2], [1, 1], [2, 3], [0, 3])],
+        [sel('warren_openstack_rpc_ping_success', { service: 'nova', topic: 'compute', host: 'cmp-01' }), steps([1, 2], [0, 4], [1, 3])],
+        [sel('warren_openstack_rpc_ping_seconds', { service: 'nova', topic: 'compute', host: 'cmp-01' }), steps([0.01, 9])],
+        [sel('rabbitmq_openstack_host_queue_consumers', { service: 'nova', topic: 'compute', host: 'cmp-01' }), steps([1, 9])],
+        [sel('warren_openstack_rpc_ping_consecutive_failures', { service: 'neutron', topic: 'dhcp_agent', host: 'net-01' }), steps([0, 3], [2, 3], [0, 3])],
+        [sel('rabbitmq_openstack_host_queue_consumers', { service: 'neutron', topic: 'dhcp_agent', host: 'net-01' }), steps([1, 9])],
+        // No consumer: openstack-host-queue-unconsumed says it, not this rule.
+        [sel('warren_openstack_rpc_ping_consecutive_failures', { service: 'nova', topic: 'compute', host: 'cmp-02' }), steps([3, 9])],
+        [sel('rabbitmq_openstack_host_queue_consumers', { service: 'nova', topic: 'compute', host: 'cmp-02' }), steps([0, 9])],
+      ],
+      evals: [
+        { at: 2, alert: 'openstack-rpc-server-unresponsive', firing: [] },
+        {
+          at: 4,
+          alert: 'openstack-rpc-server-unresponsive',
+          firing: [
+            {
+              labels: at({ service: 'nova', topic: 'compute', host: 'cmp-01' }, 'critical'),
+              summary: 'RPC server compute.cmp-01 (nova) holds its queue but left 2 pings in a row unanswered (cluster prod)',
+            },
+            {
+              labels: at({ service: 'neutron', topic: 'dhcp_agent', host: 'net-01' }, 'warning'),
+              summary: 'RPC server dhcp_agent.net-01 (neutron) holds its queue but left 2 pings in a row unanswered (cluster prod)',
+            },
+          ],
+        },
+        { at: 7, alert: 'openstack-rpc-server-unresponsive', firing: [] },
+      ],
+    },
   ],
 
   'forwarded.test.yml': [

@@ -10,7 +10,7 @@ import { emptyLearned, learn } from '../../src/rules/index.js';
 import { appendHistory } from '../../src/poll/index.js';
 import type { ConnectionInfo, NodeInfo, OpenStackKind, QueueInfo, Snapshot, Totals } from '../../src/snapshot/index.js';
 import type { Finding, Rule, Severity } from '../../src/rules/types.js';
-import type { ProbePhase, ProbeResult } from '../../src/sources/index.js';
+import type { ProbePhase, ProbeResult, RpcPingStatus } from '../../src/sources/index.js';
 import { makeConnection, makeNode, makeQueue, makeSnapshot, makeTotals } from '../support/snapshot.js';
 import { Q, sel, steps, type PromtoolCase } from './cases.js';
 
@@ -98,13 +98,13 @@ interface QueueAcc {
  * the queues and connections they count. Counters accumulate the `*_rate` gauges. A
  * sample time where `rabbitmq_up` is 0 is a failed poll (null: no Snapshot).
  */
-export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number; probe?: ProbeResult[] }> {
+export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number; probe?: ProbeResult[]; rpcPing?: RpcPingStatus[] }> {
   const series = c.series.map(([s, v]) => parseSeries(s, v));
   const step = intervalSeconds(c);
   const samples = Math.max(...series.map((s) => s.values.length));
   const published = new Map<string, number>();
   const delivered = new Map<string, number>();
-  const out: Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number; probe?: ProbeResult[] }> = [];
+  const out: Array<{ at: number; snapshot: Snapshot | null; expectedNodes?: number; probe?: ProbeResult[]; rpcPing?: RpcPingStatus[] }> = [];
 
   for (let i = 0; i < samples; i++) {
     const at = T0 + i * step * 1000;
@@ -121,6 +121,15 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
       const key = `${node}\u0000${protocol}`;
       let p = probes.get(key);
       if (!p) probes.set(key, (p = { node, protocol: protocol as 'amqp' | 'amqps', ok: false, durations: {} }));
+      return p;
+    };
+
+    // The RPC ping's last outcome per server (src/metrics/rpc-ping.ts in the other direction).
+    const pings = new Map<string, { service: string; topic: string; host: string; success: number | null; seconds: number | null; failures: number }>();
+    const ping = (l: Record<string, string>) => {
+      const key = `${l.service}\u0000${l.topic}\u0000${l.host}`;
+      let p = pings.get(key);
+      if (!p) pings.set(key, (p = { service: l.service ?? '', topic: l.topic!, host: l.host!, success: null, seconds: null, failures: 0 }));
       return p;
     };
 
@@ -167,6 +176,15 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
           break;
         case 'warren_probe_duration_seconds':
           probe(l.node!, l.protocol!).durations[l.phase as ProbePhase] = v;
+          break;
+        case 'warren_openstack_rpc_ping_success':
+          ping(l).success = v;
+          break;
+        case 'warren_openstack_rpc_ping_seconds':
+          ping(l).seconds = v;
+          break;
+        case 'warren_openstack_rpc_ping_consecutive_failures':
+          ping(l).failures = v;
           break;
         case 'rabbitmq_version_info': {
           const n = node(l.node!);
@@ -292,7 +310,23 @@ export function snapshotsOf(c: PromtoolCase): Array<{ at: number; snapshot: Snap
         error: p.ok ? null : 'failed',
       }),
     );
-    out.push({ at, snapshot, ...(expectedNodes === undefined ? {} : { expectedNodes }), ...(round.length > 0 ? { probe: round } : {}) });
+    const rpcPing = [...pings.values()].map(
+      (p): RpcPingStatus => ({
+        target: { service: p.service, topic: p.topic, host: p.host, vhost: '/', exchange: p.service },
+        at,
+        state: p.success === null ? 'unsent' : p.success === 1 ? 'answered' : 'timeout',
+        latencySeconds: p.seconds,
+        consecutiveFailures: p.failures,
+        detail: null,
+      }),
+    );
+    out.push({
+      at,
+      snapshot,
+      ...(expectedNodes === undefined ? {} : { expectedNodes }),
+      ...(round.length > 0 ? { probe: round } : {}),
+      ...(rpcPing.length > 0 ? { rpcPing } : {}),
+    });
   }
   return out;
 }
@@ -306,7 +340,8 @@ function splitHostQueue(name: string): [string, string] {
 
 /** The labels an alert of this rule is told apart by, as its PromQL form gives them. */
 export function subjectLabels(rule: Rule): string[] {
-  if (rule.id === 'openstack-host-queue-unconsumed') return ['topic', 'host']; // the series names the queue by topic and host
+  // The series name the queue by topic and host.
+  if (rule.id === 'openstack-host-queue-unconsumed' || rule.id === 'openstack-rpc-server-unresponsive') return ['topic', 'host'];
   const kinds = new Set((rule.promql?.(rule.defaults) ?? []).map((a) => a.labels?.subject_kind));
   if (kinds.size !== 1) throw new Error(`rule ${rule.id}: its PromQL entries disagree on subject_kind`);
   const kind = [...kinds][0];
@@ -334,7 +369,7 @@ function findingLabels(rule: Rule, f: Finding, by: readonly string[]): Record<st
   const set = (k: string, v: unknown) => {
     if (by.includes(k) && typeof v === 'string' && v !== '') labels[k] = v;
   };
-  if (rule.id === 'openstack-host-queue-unconsumed') {
+  if (rule.id === 'openstack-host-queue-unconsumed' || rule.id === 'openstack-rpc-server-unresponsive') {
     set('topic', f.evidence.topic);
     set('host', f.evidence.host);
     return labels;
@@ -383,7 +418,7 @@ export function checkFiring(c: PromtoolCase, ruleIds: readonly string[]): Map<nu
   const activeSince = new Map<string, number>();
   const result = new Map<number, Map<string, FiringAlert[]>>();
 
-  for (const { at, snapshot, expectedNodes, probe } of snapshotsOf(c)) {
+  for (const { at, snapshot, expectedNodes, probe, rpcPing } of snapshotsOf(c)) {
     const minute = (at - T0) / 60_000;
     const seen = new Map<string, { rule: string; alert: FiringAlert }>();
     for (const rule of rules) {
@@ -392,7 +427,7 @@ export function checkFiring(c: PromtoolCase, ruleIds: readonly string[]): Map<nu
         // A failed poll: the poller raises broker-unreachable, there is nothing else to judge.
         findings = rule.id === 'broker-unreachable' ? [unreachableFinding('prod', 'http://127.0.0.1:15672', 'connect ECONNREFUSED')] : [];
       } else {
-        const ctx = { now: at, snapshot, history, learned, oneShot: false, ...(expectedNodes !== undefined ? { expectedNodes } : {}), ...(probe ? { probe } : {}) };
+        const ctx = { now: at, snapshot, history, learned, oneShot: false, ...(expectedNodes !== undefined ? { expectedNodes } : {}), ...(probe ? { probe } : {}), ...(rpcPing ? { rpcPing } : {}) };
         findings = rule.evaluate(ctx, () => ({}));
       }
       const by = subjectLabels(rule);

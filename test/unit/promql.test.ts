@@ -64,7 +64,7 @@ describe('alerts/warren.rules.yml', () => {
       if (r.alert! in NOT_IN_PROMQL) {
         // Forwarded: the series' own severity label stays.
         expect(r.labels?.severity).toBeUndefined();
-      } else if (r.alert === 'queue-backlog' || r.alert === 'openstack-rpc-backlog' || r.alert === 'openstack-host-queue-unconsumed') {
+      } else if (r.alert === 'queue-backlog' || r.alert === 'openstack-rpc-backlog' || r.alert === 'openstack-host-queue-unconsumed' || r.alert === 'openstack-rpc-server-unresponsive') {
         // Two rules, one per severity, as the catalogue escalates.
         expect(['warning', 'critical']).toContain(r.labels?.severity);
       } else {

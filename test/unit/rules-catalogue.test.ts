@@ -48,7 +48,7 @@ const SECURITY_IDS = [
   'unused-user',
 ];
 const LATENCY_IDS = ['queue-message-age', 'queue-drain-time'];
-const PROBE_IDS = ['amqp-probe-failed', 'amqp-probe-slow'];
+const PROBE_IDS = ['amqp-probe-failed', 'amqp-probe-slow', 'openstack-rpc-server-unresponsive'];
 
 describe('the rule catalogue', () => {
   it('holds exactly the contracted rules, in order', () => {
