@@ -49,7 +49,7 @@ export function rpcPingTargets(openstack: OpenStackConfig, topics: TopicTable, v
     });
   }
   return hostQueues
-    .filter((h) => h.consumers > 0 && !PER_PROCESS_TOPICS.has(h.topic))
+    .filter((h) => (h.consumers ?? 0) > 0 && !PER_PROCESS_TOPICS.has(h.topic))
     .map((h) => ({ service: h.service, topic: h.topic, host: h.host, vhost: h.vhost, exchange: controlExchangeOf(h.service, p.exchanges) }));
 }
 

@@ -52,8 +52,9 @@ export const rpcServerUnresponsive = defineRule({
       const t = s.target;
       const name = `${t.topic}.${t.host}`;
       const q = queues.get(queueKey({ vhost: t.vhost, name }));
-      // No consumer: openstack-host-queue-unconsumed says it; no queue: nothing to hold.
-      if (!q || q.consumers === 0) continue;
+      // No consumer: openstack-host-queue-unconsumed says it; no queue: nothing to hold;
+      // consumers unknown (stats pending): the alert is held as it is (src/rules/unknown.ts).
+      if (!q || q.consumers === null || q.consumers === 0) continue;
       const th = thresholds({ vhost: t.vhost, queue: name, ...(t.service ? { service: t.service } : {}) });
       if (!th || s.consecutiveFailures < th.failures) continue;
       out.push(
