@@ -139,9 +139,9 @@ export class SampleHistory {
     return this.rows.length;
   }
 
-  /** The rows kept (tests, bench): queue slots in use and rows. */
-  get stats(): { slots: number; rows: number } {
-    return { slots: this.slots.size, rows: this.rows.length };
+  /** What is kept (tests, bench): queue slots in use, slots allocated, rows. */
+  get stats(): { slots: number; capacity: number; rows: number } {
+    return { slots: this.slots.size, capacity: this.slotInfo.length, rows: this.rows.length };
   }
 
   /**
