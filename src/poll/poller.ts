@@ -11,7 +11,7 @@ import { createPollState, warningsToLog } from './state.js';
 /** The poller's view of one cluster (a copy: it does not change under its reader), read by the daemon for rules, metrics, /healthz and /report. */
 export interface PollStatus {
   readonly latest: Snapshot | null;
-  /** The recent samples rules look back at: the daemon's compact store (Snapshots where a test builds one). */
+  /** The recent samples rules look back at (the compact store's, which later polls leave as they are; Snapshots where a test builds one). */
   readonly history: HistoryInput;
   readonly lastAttemptAt: number | null;
   readonly lastSuccessAt: number | null;
@@ -76,7 +76,7 @@ export function startPoller(o: PollerOptions): Poller {
   const history = new SampleHistory();
   const status: MutableStatus = {
     latest: null,
-    history,
+    history: [],
     lastAttemptAt: null,
     lastSuccessAt: null,
     lastError: null,
@@ -101,6 +101,7 @@ export function startPoller(o: PollerOptions): Poller {
       for (const w of warningsToLog(state, r.snapshot)) o.log.warn({ cluster: o.cluster.name }, w);
       status.latest = r.snapshot;
       appendSample(history, r.snapshot);
+      status.history = history.samples;
       status.lastSuccessAt = now();
       status.lastError = null;
       status.consecutiveFailures = 0;

@@ -40,7 +40,7 @@ import {
   type LearnedState,
   type ThresholdLookup,
 } from '../rules/index.js';
-import { openstackView, SampleHistory, type HistoryInput, type OpenStackView, type Snapshot } from '../snapshot/index.js';
+import { openstackView, snapshotsOf, type OpenStackView } from '../snapshot/index.js';
 import { createHttpClient, type HttpClient, type ProbeLoop } from '../sources/index.js';
 import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
@@ -304,16 +304,11 @@ export async function startAgent(config: WarrenConfig, log: Logger): Promise<Age
   };
 }
 
-/** The history as the report reads it: Snapshots, oldest first (past ones rebuilt from the compact store). */
-function reportSamples(h: HistoryInput): Snapshot[] {
-  return h instanceof SampleHistory ? h.snapshots() : [...h];
-}
-
 /** The daemon's clusters as report inputs: what GET /report and the scheduled reports build their report from. */
 export function reportInputsOf(clusters: readonly ClusterRuntime[]): ClusterInput[] {
   return clusters.map((c) => {
     const st = c.poller.status();
-    return { target: c.cfg.name, url: c.cfg.url, samples: reportSamples(st.history), findings: c.findings, view: c.view, ...(st.lastError ? { error: st.lastError } : {}) };
+    return { target: c.cfg.name, url: c.cfg.url, samples: snapshotsOf(st.history), findings: c.findings, view: c.view, ...(st.lastError ? { error: st.lastError } : {}) };
   });
 }
 

@@ -159,27 +159,6 @@ export class SampleHistory {
     this.view = rows.map((r) => this.sampleOfRow(r));
   }
 
-  /** Snapshot-shaped samples for the report (ClusterInput.samples): rows without their Snapshot get their queues rebuilt. */
-  snapshots(): Snapshot[] {
-    const latest = this.rows[this.rows.length - 1]?.snapshot;
-    if (!latest) return [];
-    return this.view.map((x) =>
-      x.snapshot ??
-      ({
-        ...latest,
-        takenAt: x.takenAt,
-        totals: x.totals,
-        nodes: x.nodes,
-        exchanges: x.exchanges,
-        security: x.security,
-        queues: [...x.queues()].map((q) => x.queueInfo(queueKey(q))!),
-        connections: [],
-        consumers: [],
-        channels: [],
-      } as Snapshot),
-    );
-  }
-
   private rowOf(s: Snapshot): Row {
     const n = s.queues.length;
     const capacity = Math.max(this.slotInfo.length, 16);
@@ -295,10 +274,44 @@ export class SampleHistory {
   }
 }
 
-/** What a rule context's `history` may be: the daemon's store, or Snapshots (one-shot runs, tests). */
-export type HistoryInput = SampleHistory | readonly Snapshot[];
+/**
+ * What a rule context's `history` may be: the daemon's samples (a SampleHistory's `samples`,
+ * which later appends leave as they are), the store itself, or Snapshots (one-shot runs, tests).
+ */
+export type HistoryInput = SampleHistory | readonly Sample[] | readonly Snapshot[];
+
+const isSample = (x: Sample | Snapshot): x is Sample => 'queue' in x;
 
 /** The samples of a history, oldest first. */
 export function samplesIn(h: HistoryInput): readonly Sample[] {
-  return h instanceof SampleHistory ? h.samples : h.map(sampleOf);
+  if (h instanceof SampleHistory) return h.samples;
+  const first = h[0];
+  if (!first || isSample(first)) return h as readonly Sample[];
+  return (h as readonly Snapshot[]).map(sampleOf);
+}
+
+/**
+ * The samples as Snapshots, for the report (ClusterInput.samples): a sample without its
+ * Snapshot gets one shaped from the newest, with its own numbers and its queues rebuilt.
+ */
+export function snapshotsOf(h: HistoryInput): Snapshot[] {
+  const samples = samplesIn(h);
+  const latest = samples[samples.length - 1]?.snapshot;
+  if (!latest) return [];
+  return samples.map(
+    (x) =>
+      x.snapshot ??
+      ({
+        ...latest,
+        takenAt: x.takenAt,
+        totals: x.totals,
+        nodes: x.nodes,
+        exchanges: x.exchanges,
+        security: x.security,
+        queues: [...x.queues()].map((q) => x.queueInfo(queueKey(q))!),
+        connections: [],
+        consumers: [],
+        channels: [],
+      } as Snapshot),
+  );
 }

@@ -21,7 +21,7 @@ export type {
   VhostInfo,
 } from './types.js';
 export { buildSnapshot } from './build.js';
-export { SampleHistory, sampleOf, samplesIn, type HistoryInput, type PastQueue, type QueuePoint, type Sample } from './history.js';
+export { SampleHistory, sampleOf, samplesIn, snapshotsOf, type HistoryInput, type PastQueue, type QueuePoint, type Sample } from './history.js';
 export { otpRelease } from './erlang.js';
 export { scopeOf, type Scope, type ScopeFilters } from './filter.js';
 export {
