@@ -3,7 +3,7 @@
 import type { MetricsConfig } from '../config/index.js';
 import { declareKbudde, omittedNames, renderKbuddeBuildInfo, renderKbuddeCluster, renderKbuddeExchange, renderKbuddeQueue } from './kbudde.js';
 import type { Severity, Subject } from '../rules/index.js';
-import { otpRelease, queueKey, queueRates, totalRates, type OpenStackView, type QueueInfo, type RatesMemo, type Snapshot } from '../snapshot/index.js';
+import { otpRelease, queueKey, queueRates, samplesIn, totalRates, type HistoryInput, type OpenStackView, type QueueInfo, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import { drain } from '../slices.js';
 import type { ProbeResult, RpcPingStatus } from '../sources/index.js';
 import { ExpositionWriter } from './exposition.js';
@@ -15,7 +15,7 @@ import { declareSecurity, renderSecurity } from './security.js';
 export interface PollSummary {
   readonly latest: Snapshot | null;
   /** Oldest first, the latest last. */
-  readonly history: readonly Snapshot[];
+  readonly history: HistoryInput;
   readonly lastError: string | null;
   readonly skipped: number;
   readonly errors: number;
@@ -292,7 +292,8 @@ function* renderCluster(w: ExpositionWriter, c: ClusterMetricsInput): Generator<
   w.sample('warren_last_success_timestamp_seconds', cl, Math.floor(s.takenAt / 1000));
 
   const t = s.totals;
-  const prev = st.history.length >= 2 ? st.history[st.history.length - 2] : undefined;
+  const samples = samplesIn(st.history);
+  const prev = samples.length >= 2 ? samples[samples.length - 2] : undefined;
   const rates = totalRates(prev, s);
   w.sample('rabbitmq_queues', cl, t.queues);
   w.sample('rabbitmq_exchanges', cl, t.exchanges);

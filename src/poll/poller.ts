@@ -2,16 +2,17 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import type { ClusterConfig, OpenStackConfig } from '../config/index.js';
 import type { TopicTable } from '../openstack/index.js';
-import type { RatesMemo, Snapshot } from '../snapshot/index.js';
+import { SampleHistory, type HistoryInput, type RatesMemo, type Snapshot } from '../snapshot/index.js';
 import type { HttpClient } from '../sources/index.js';
-import { appendHistory } from './history.js';
+import { appendSample } from './history.js';
 import { pollCluster } from './snapshot.js';
 import { createPollState, warningsToLog } from './state.js';
 
 /** The poller's view of one cluster (a copy: it does not change under its reader), read by the daemon for rules, metrics, /healthz and /report. */
 export interface PollStatus {
   readonly latest: Snapshot | null;
-  readonly history: readonly Snapshot[];
+  /** The recent samples rules look back at (the compact store's, which later polls leave as they are; Snapshots where a test builds one). */
+  readonly history: HistoryInput;
   readonly lastAttemptAt: number | null;
   readonly lastSuccessAt: number | null;
   /** The last poll's error, null after a success. Already a safe one-liner (no password). */
@@ -72,6 +73,7 @@ export function startPoller(o: PollerOptions): Poller {
   let timer: unknown = null;
   let stopped = false;
   const abort = new AbortController();
+  const history = new SampleHistory();
   const status: MutableStatus = {
     latest: null,
     history: [],
@@ -98,7 +100,8 @@ export function startPoller(o: PollerOptions): Poller {
       }
       for (const w of warningsToLog(state, r.snapshot)) o.log.warn({ cluster: o.cluster.name }, w);
       status.latest = r.snapshot;
-      status.history = appendHistory(status.history, r.snapshot);
+      appendSample(history, r.snapshot);
+      status.history = history.samples;
       status.lastSuccessAt = now();
       status.lastError = null;
       status.consecutiveFailures = 0;

@@ -1,8 +1,8 @@
 // Shared pieces of the rule catalogue: how a rule is declared, how it reads its
 // thresholds, and the few calculations several rules need (samples, windows, rates,
 // trends). Everything here is pure; summaries are worded with src/format.ts.
-import type { NodeInfo, QueueInfo, Snapshot } from '../snapshot/index.js';
-import { baselineFor, queueIndex, queueKey, queueRates, type QueueRates } from '../snapshot/index.js';
+import type { NodeInfo, QueueInfo, QueuePoint, Snapshot } from '../snapshot/index.js';
+import { baselineFor, queueIndex, queueKey, queueRates, sampleOf, samplesIn, type QueueRates, type Sample } from '../snapshot/index.js';
 import { fmtDuration } from '../format.js';
 import type { Finding, PromqlAlert, Rule, RuleContext, Severity, Subject, ThresholdLookup, Thresholds } from './types.js';
 
@@ -137,27 +137,36 @@ export function queueLabels(q: QueueInfo): Record<string, string> {
 
 // ---- samples and windows ----------------------------------------------------------
 
-const samplesCache = new WeakMap<RuleContext, readonly Snapshot[]>();
+const samplesCache = new WeakMap<RuleContext, readonly Sample[]>();
 
-/** The samples to judge: the history (oldest first) ending with the current Snapshot. */
-export function samplesOf(ctx: RuleContext): readonly Snapshot[] {
-  const h = ctx.history;
-  const last = h[h.length - 1];
-  if (last === ctx.snapshot) return h;
+/**
+ * The samples to judge: the history (oldest first) ending with the current Snapshot (a
+ * sample taken at the same time as the current one is the current one).
+ */
+export function samplesOf(ctx: RuleContext): readonly Sample[] {
   let s = samplesCache.get(ctx);
   if (!s) {
-    s = !last ? [ctx.snapshot] : last.takenAt === ctx.snapshot.takenAt ? [...h.slice(0, -1), ctx.snapshot] : [...h, ctx.snapshot];
+    const h = samplesIn(ctx.history);
+    const last = h[h.length - 1];
+    const cur = sampleOf(ctx.snapshot);
+    if (last?.snapshot === ctx.snapshot) s = h;
+    else s = !last ? [cur] : last.takenAt === ctx.snapshot.takenAt ? [...h.slice(0, -1), cur] : [...h, cur];
     samplesCache.set(ctx, s);
   }
   return s;
 }
 
+/** Whether a sample is the current poll's. */
+export function isCurrent(ctx: RuleContext, s: Sample): boolean {
+  return s.snapshot === ctx.snapshot;
+}
+
 /**
- * The Snapshot to compare the current one against for a rate or a trend. The daemon
+ * The sample to compare the current one against for a rate or a trend. The daemon
  * uses the one closest to `windowSeconds` ago; one-shot runs compare across all their
  * samples (the first one), since they cannot wait for a window to fill.
  */
-export function windowBase(ctx: RuleContext, windowSeconds: number): Snapshot | undefined {
+export function windowBase(ctx: RuleContext, windowSeconds: number): Sample | undefined {
   const s = samplesOf(ctx);
   if (s.length < 2) return undefined;
   if (ctx.oneShot) return s[0];
@@ -199,7 +208,7 @@ export function queueHolds(ctx: RuleContext, q: KnownQueue, pred: (q: KnownQueue
   if (!ctx.oneShot) return true;
   const key = queueKey(q);
   for (const s of samplesOf(ctx)) {
-    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    const past = isCurrent(ctx, s) ? q : s.queueInfo(key);
     // A sample without the queue's numbers did not see the condition.
     if (!past || !statsKnown(past) || !pred(past)) return false;
   }
@@ -233,7 +242,7 @@ export function queueTrend(ctx: RuleContext, q: QueueInfo, windowSeconds: number
   const base = windowBase(ctx, windowSeconds);
   if (!base) return null;
   const key = queueKey(q);
-  const before = queueIndex(base).get(key);
+  const before = base.queue(key);
   // No trend across an unknown depth (a queue listed before its first statistics): it was never 0.
   if (!before || before.messages === null || q.messages === null) return null;
   const seconds = (ctx.snapshot.takenAt - base.takenAt) / 1000;
@@ -243,8 +252,8 @@ export function queueTrend(ctx: RuleContext, q: QueueInfo, windowSeconds: number
     // Every step between base and now must be non-decreasing.
     let prev = before.messages;
     for (const s of samplesOf(ctx)) {
-      if (s.takenAt <= base.takenAt || s === ctx.snapshot) continue;
-      const m = queueIndex(s).get(key)?.messages;
+      if (s.takenAt <= base.takenAt || isCurrent(ctx, s)) continue;
+      const m = s.queue(key)?.messages;
       if (m === undefined || m === null) continue;
       if (m < prev) {
         rising = false;
@@ -323,7 +332,7 @@ export function consumerGone(ctx: RuleContext, q: QueueInfo): { seconds: number;
   let reachedOldest = true;
   for (let i = samples.length - 1; i >= 0; i--) {
     const s = samples[i]!;
-    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    const past = isCurrent(ctx, s) ? q : s.queue(key);
     // A sample that did not know the consumers ends the run known to be without one.
     if (!past || past.consumers !== 0) {
       reachedOldest = false;
@@ -369,13 +378,13 @@ export function acksStalled(
   if (base < 0) return null;
   let prev = -1;
   let neverFell = true;
-  let first: (QueueInfo & { readonly unacked: number }) | undefined;
+  let first: (QueuePoint & { readonly unacked: number }) | undefined;
   for (let i = base; i < samples.length; i++) {
     const s = samples[i]!;
-    const past = s === ctx.snapshot ? q : queueIndex(s).get(key);
+    const past = isCurrent(ctx, s) ? q : s.queue(key);
     // Unknown in one sample (no statistics yet): not judged across it.
     if (!past || past.unacked === null || past.unacked < minUnacked) return null;
-    if (!first) first = past as QueueInfo & { readonly unacked: number };
+    if (!first) first = past as QueuePoint & { readonly unacked: number };
     if (prev >= 0 && past.unacked < prev) neverFell = false;
     prev = past.unacked;
   }

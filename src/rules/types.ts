@@ -1,4 +1,4 @@
-import type { RatesMemo, Snapshot } from '../snapshot/index.js';
+import type { HistoryInput, RatesMemo, Snapshot } from '../snapshot/index.js';
 import type { ProbeResult, RpcPingStatus } from '../sources/index.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -33,7 +33,8 @@ export interface Finding {
 export interface RuleContext {
   now: number;
   snapshot: Snapshot;
-  history: readonly Snapshot[];
+  /** The daemon's compact history, or Snapshots (one-shot runs, tests); read it through samplesOf. */
+  history: HistoryInput;
   learned: LearnedState;
   /** true in `report`/`check`: no waiting for `for`, judge durations from the broker's timestamps and the samples. */
   oneShot: boolean;

@@ -42,7 +42,7 @@ import {
   type LearnedState,
   type ThresholdLookup,
 } from '../rules/index.js';
-import { openstackView, type OpenStackView } from '../snapshot/index.js';
+import { openstackView, snapshotsOf, type OpenStackView } from '../snapshot/index.js';
 import { createHttpClient, type HttpClient, type ProbeLoop, type RpcPingLoop } from '../sources/index.js';
 import { sliced } from '../slices.js';
 import { VERSION } from '../version.js';
@@ -331,7 +331,7 @@ export function reportInputsOf(clusters: readonly ClusterRuntime[]): ClusterInpu
     return {
       target: c.cfg.name,
       url: c.cfg.url,
-      samples: [...st.history],
+      samples: snapshotsOf(st.history),
       findings: c.findings,
       view: c.view,
       ...(st.lastError ? { error: st.lastError } : {}),

@@ -21,6 +21,7 @@ export type {
   VhostInfo,
 } from './types.js';
 export { buildSnapshot } from './build.js';
+export { SampleHistory, sampleOf, samplesIn, snapshotsOf, type HistoryInput, type PastQueue, type QueuePoint, type Sample } from './history.js';
 export { otpRelease } from './erlang.js';
 export { scopeOf, type Scope, type ScopeFilters } from './filter.js';
 export {
@@ -32,6 +33,7 @@ export {
   queueRates,
   totalRates,
   type QueueRates,
+  type RateBase,
   type RatesMemo,
   type TotalRates,
 } from './rates.js';

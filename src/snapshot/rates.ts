@@ -28,7 +28,17 @@ export function counterRate(prev: number | null | undefined, cur: number | null 
   return (cur - prev) / seconds;
 }
 
-const EMPTY_INDEX: ReadonlyMap<string, QueueInfo> = new Map();
+/** What a rate is taken against: a Snapshot, or a sample of the history (src/snapshot/history.ts) that looks queues up by key. */
+export type RateBase =
+  | Snapshot
+  | { readonly takenAt: number; queue(key: string): Pick<QueueInfo, 'messages' | 'counters'> | undefined };
+
+function lookupOf(prev: RateBase | undefined): (key: string) => Pick<QueueInfo, 'messages' | 'counters'> | undefined {
+  if (!prev) return () => undefined;
+  if ('queue' in prev) return (key) => prev.queue(key);
+  const index = queueIndex(prev);
+  return (key) => index.get(key);
+}
 const indexes = new WeakMap<Snapshot, ReadonlyMap<string, QueueInfo>>();
 
 /**
@@ -50,13 +60,13 @@ export function queueIndex(s: Snapshot): ReadonlyMap<string, QueueInfo> {
  * current one and one a few polls older). warren computes these itself from counters so
  * they exist even where the broker's own rates are off.
  */
-export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<string, QueueRates> {
+export function queueRates(prev: RateBase | undefined, cur: Snapshot): Map<string, QueueRates> {
   const out = new Map<string, QueueRates>();
   const seconds = prev ? (cur.takenAt - prev.takenAt) / 1000 : 0;
-  const before = prev ? queueIndex(prev) : EMPTY_INDEX;
+  const before = lookupOf(prev);
   for (const q of cur.queues) {
     const key = queueKey(q);
-    const p = before.get(key);
+    const p = before(key);
     out.set(key, {
       publish: counterRate(p?.counters?.published, q.counters?.published, seconds),
       deliver: counterRate(p?.counters?.delivered, q.counters?.delivered, seconds),
@@ -73,7 +83,7 @@ export function queueRates(prev: Snapshot | undefined, cur: Snapshot): Map<strin
  * One per cluster, held in that cluster's poll state (src/poll/state.ts).
  */
 export interface RatesMemo {
-  queueRates(base: Snapshot, cur: Snapshot): ReadonlyMap<string, QueueRates>;
+  queueRates(base: RateBase, cur: Snapshot): ReadonlyMap<string, QueueRates>;
 }
 
 /**
@@ -83,7 +93,7 @@ export interface RatesMemo {
  */
 export function createRatesMemo(): RatesMemo {
   let cur: Snapshot | null = null;
-  let byBase = new Map<Snapshot, ReadonlyMap<string, QueueRates>>();
+  let byBase = new Map<RateBase, ReadonlyMap<string, QueueRates>>();
   return {
     queueRates(base, snapshot) {
       if (cur !== snapshot) {
@@ -100,7 +110,7 @@ export function createRatesMemo(): RatesMemo {
   };
 }
 
-export function totalRates(prev: Snapshot | undefined, cur: Snapshot): TotalRates {
+export function totalRates(prev: Pick<Snapshot, 'takenAt' | 'totals'> | undefined, cur: Pick<Snapshot, 'takenAt' | 'totals'>): TotalRates {
   const s = prev ? (cur.takenAt - prev.takenAt) / 1000 : 0;
   const a = prev?.totals;
   const b = cur.totals;
@@ -121,7 +131,7 @@ export function totalRates(prev: Snapshot | undefined, cur: Snapshot): TotalRate
  * The Snapshot in `history` (oldest first) closest to `windowMs` before the newest one,
  * so rates are taken over a stable window rather than a single jittery interval.
  */
-export function baselineFor(history: readonly Snapshot[], windowMs: number): Snapshot | undefined {
+export function baselineFor<T extends { readonly takenAt: number }>(history: readonly T[], windowMs: number): T | undefined {
   const cur = history[history.length - 1];
   if (!cur || history.length < 2) return undefined;
   const target = cur.takenAt - windowMs;

@@ -12,6 +12,7 @@ import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/server/agent.js';
+import { samplesIn } from '../../src/snapshot/index.js';
 import { startBroker, type Broker } from '../harness/broker.js';
 import { freePort, waitFor } from '../harness/util.js';
 import { configFileFor, configFor } from '../support/agent.js';
@@ -134,9 +135,8 @@ describe('the daemon through a mass failure', () => {
       timeoutMs: 60_000,
       what: 'openstack-correlated-outage',
       onTimeout: () =>
-        agent!.clusters[0]!.poller
-          .status()
-          .history.map((s) => `${s.takenAt} ${s.queues.filter((q) => q.name.startsWith('dhcp_agent.')).map((q) => q.consumers).join('')}`)
+        samplesIn(agent!.clusters[0]!.poller.status().history)
+          .map((s) => `${s.takenAt} ${[...s.queues()].filter((q) => q.name.startsWith('dhcp_agent.')).map((q) => q.consumers).join('')}`)
           .join('\n'),
     });
     expect(outage).toMatchObject({ severity: 'critical', subject: { kind: 'service', name: 'neutron-dhcp-agent' }, labels: { service: 'neutron', topic: 'dhcp_agent' } });

@@ -88,7 +88,7 @@ describe('queue-growing', () => {
   it('is quiet when deliver keeps up, when depth dipped in between, and below the noise floor', () => {
     expect(run('queue-growing', growing(100, 400, [1000, 2200], [1000, 2300]))).toEqual([]);
     const dip = growing(100, 400, [1000, 2200], [1000, 1900]);
-    const [a, , c] = dip.history;
+    const [a, , c] = dip.history as readonly Snapshot[];
     const mid = later(a!, 60, { queues: [q('billing', { messages: 50 })] });
     expect(run('queue-growing', { ...dip, history: [a!, mid, c!] })).toEqual([]);
     expect(run('queue-growing', growing(1, 5, [0, 100], [0, 10]))).toEqual([]);

@@ -230,7 +230,7 @@ function diskPoints(ctx: RuleContext, node: NodeInfo): Array<[number, number]> {
   const byTime = new Map<number, number>();
   for (const [t, v] of ctx.learned.series[diskSeriesKey(node.name)] ?? []) byTime.set(t, v);
   for (const s of samplesOf(ctx)) {
-    const n = s === ctx.snapshot ? node : s.nodes.find((x) => x.name === node.name);
+    const n = s.snapshot === ctx.snapshot ? node : s.nodes.find((x) => x.name === node.name);
     if (n?.running) byTime.set(s.takenAt, n.diskFree);
   }
   return [...byTime.entries()].sort((a, b) => a[0] - b[0]);

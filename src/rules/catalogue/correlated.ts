@@ -4,21 +4,22 @@
 // this one names the cause. A host is "lost" in a step when its per-host queue had a
 // consumer in one Snapshot and none in the next.
 import { expectedBinary } from '../../openstack/index.js';
-import { queueIndex, queueKey } from '../../snapshot/index.js';
-import type { QueueInfo, Snapshot } from '../../snapshot/index.js';
+import { queueKey, sampleOf } from '../../snapshot/index.js';
+import type { PastQueue, Sample, Snapshot } from '../../snapshot/index.js';
 import { fmtInt, fmtTime, listSome } from '../../format.js';
 import type { Finding } from '../types.js';
 import { defineRule, samplesOf } from '../helpers.js';
 import { hostsPerTopic, isHostQueue, topicKey } from './openstack.js';
 
 /** The hosts of each service and topic whose per-host queue lost its last consumer between `a` and `b`. */
-export function hostsLost(a: Snapshot, b: Snapshot): Map<string, { sample: QueueInfo; hosts: Set<string> }> {
-  const before = queueIndex(a);
-  const out = new Map<string, { sample: QueueInfo; hosts: Set<string> }>();
-  for (const q of b.queues) {
+export function hostsLost(a: Sample | Snapshot, b: Sample | Snapshot): Map<string, { sample: PastQueue; hosts: Set<string> }> {
+  const before = 'queue' in a ? a : sampleOf(a);
+  const after = 'queue' in b ? b : sampleOf(b);
+  const out = new Map<string, { sample: PastQueue; hosts: Set<string> }>();
+  for (const q of after.queues()) {
     // Lost: known to have had a consumer then and known to have none now (unknown is neither).
     if (!isHostQueue(q) || q.consumers !== 0) continue;
-    const was = before.get(queueKey(q));
+    const was = before.queue(queueKey(q));
     if (!was || was.consumers === null || was.consumers === 0) continue;
     const k = topicKey(q);
     let e = out.get(k);
@@ -35,7 +36,7 @@ export function hostsLost(a: Snapshot, b: Snapshot): Map<string, { sample: Queue
 const SLACK = 1.5;
 
 /** The poll interval as the history shows it: the shortest step between two Snapshots. */
-function pollStep(samples: readonly Snapshot[]): number {
+function pollStep(samples: readonly Sample[]): number {
   let step = Infinity;
   for (let i = 1; i < samples.length; i++) step = Math.min(step, samples[i]!.takenAt - samples[i - 1]!.takenAt);
   return Number.isFinite(step) ? Math.max(step, 1) : 1;
@@ -78,14 +79,14 @@ export const correlatedOutage = defineRule({
     // The latest step of the history in which a correlated loss happened, per service and
     // topic. The broker updates each queue's consumer count on its own statistics timer, so
     // one event may straddle two polls: a loss counts when it happened within `withinPolls`.
-    const events = new Map<string, { sample: QueueInfo; lost: Set<string>; of: number; at: number; polls: number }>();
+    const events = new Map<string, { sample: PastQueue; lost: Set<string>; of: number; at: number; polls: number }>();
     const within = Math.max(1, Math.round(thresholds()?.withinPolls ?? 2));
     for (let i = samples.length - 1; i >= 1; i--) {
       const b = samples[i]!;
       for (let j = i - 1; j >= Math.max(0, i - within); j--) {
         const a = samples[j]!;
         if (b.takenAt - a.takenAt > (i - j + SLACK) * step) break;
-        const before = hostsPerTopic(a.queues);
+        const before = hostsPerTopic(a.queues());
         for (const [k, e] of hostsLost(a, b)) {
           if (events.has(k) || !downNow.has(k)) continue;
           const t = thresholds({ vhost: e.sample.vhost, service: e.sample.role.service });

@@ -29,7 +29,7 @@ export const CRITICAL_HOST_TOPICS: readonly string[] = ['compute', 'compute-alt'
 const CRITICAL_HOST_TOPICS_RE = alternation(CRITICAL_HOST_TOPICS);
 
 /** A per-host RPC queue of a real host; heat's per-process engine_id queues are orphans instead. */
-export function isHostQueue(q: QueueInfo): boolean {
+export function isHostQueue(q: Pick<QueueInfo, 'role'>): boolean {
   return q.role.kind === 'rpc_host' && !PER_PROCESS_TOPICS.has(q.role.topic);
 }
 
@@ -40,12 +40,12 @@ function isPerProcessQueue(q: QueueInfo): boolean {
   return q.role.kind === 'rpc_host' && PER_PROCESS_TOPICS.has(q.role.topic);
 }
 
-export function topicKey(q: QueueInfo): string {
+export function topicKey(q: Pick<QueueInfo, 'vhost' | 'role'>): string {
   return `${q.vhost}\u0000${q.role.service}\u0000${q.role.topic}`;
 }
 
 /** The hosts that have a per-host queue, per vhost, service and topic. */
-export function hostsPerTopic(queues: readonly QueueInfo[]): Map<string, Set<string>> {
+export function hostsPerTopic(queues: Iterable<Pick<QueueInfo, 'vhost' | 'role'>>): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const q of queues) {
     if (!isHostQueue(q)) continue;
@@ -134,14 +134,8 @@ export const hostQueueUnconsumed = defineRule({
 /** The hosts that served an RPC topic: its consumers' hosts in the samples, what was learned, and its `<topic>.<server>` queues. */
 function servedBy(ctx: RuleContext, q: QueueInfo): string[] {
   const hosts = new Set<string>();
-  for (const s of samplesOf(ctx)) {
-    const conns = new Map(s.connections.map((c) => [c.name, c]));
-    for (const c of s.consumers) {
-      if (c.queue !== q.name || c.vhost !== q.vhost) continue;
-      const h = conns.get(c.connection)?.role.host;
-      if (h) hosts.add(h);
-    }
-  }
+  const key = queueKey(q);
+  for (const s of samplesOf(ctx)) for (const h of s.consumerHosts(key)) hosts.add(h);
   for (const h of ctx.learned.topicServers?.[queueKey(q)]?.hosts ?? []) hosts.add(h);
   for (const x of ctx.snapshot.queues) {
     if (x.vhost === q.vhost && x.role.kind === 'rpc_host' && x.role.topic === q.role.topic && x.role.host && !PER_PROCESS_TOPICS.has(x.role.topic)) hosts.add(hostOfServer(x.role.host));

@@ -2,7 +2,7 @@
 // publishers stamp it, and the time the consumers need to drain the backlog where they
 // do not (oslo.messaging sets no `timestamp` property, so its queues only have the second).
 import { fmtDuration, fmtInt, fmtRate } from '../../format.js';
-import { queueIndex, queueKey, queueRates } from '../../snapshot/index.js';
+import { queueKey, queueRates } from '../../snapshot/index.js';
 import type { Finding } from '../types.js';
 import { defineRule, knownQueues, queueHolds, queueLabels, queueScope, queueSubject, windowBase } from '../helpers.js';
 import { n, QUEUE, range } from './promql-text.js';
@@ -85,7 +85,7 @@ export const queueDrainTime = defineRule({
       const base = windowBase(ctx, t.windowSeconds);
       if (!base) continue;
       const key = queueKey(q);
-      const before = queueIndex(base).get(key);
+      const before = base.queue(key);
       if (!before || before.ready === null || q.ready <= before.ready) continue;
       const deliver = (ctx.rates?.queueRates(base, ctx.snapshot) ?? queueRates(base, ctx.snapshot)).get(key)?.deliver ?? null;
       if (deliver === null || deliver <= 0) continue;

@@ -2,7 +2,8 @@
 // and how OpenStack services use their broker accounts. They read Snapshot.security
 // (src/sources/security.ts). A check that needs what warren may not see (users and
 // their tags need the administrator tag) does not fire; the report says it is unknown.
-import type { AuthAttemptCount, AuthSourceCount, CertificateInfo, ListenerInfo, Snapshot } from '../../snapshot/index.js';
+import type { AuthAttemptCount, AuthSourceCount, CertificateInfo, ListenerInfo, Sample, Snapshot } from '../../snapshot/index.js';
+import { sampleOf, samplesIn } from '../../snapshot/index.js';
 import { fmtDuration, fmtInt, listSome, plural } from '../../format.js';
 import type { Finding, RuleContext } from '../types.js';
 import { clusterSubject, defineRule, windowBase } from '../helpers.js';
@@ -96,11 +97,11 @@ export function failuresInWindow(ctx: RuleContext, windowSeconds: number): Map<s
  * (the base poll's own may have come after its counters were read). An upper bound, so
  * warren never alerts on itself.
  */
-function ownRefusals(ctx: RuleContext, base: Snapshot | undefined): number {
+function ownRefusals(ctx: RuleContext, base: Sample | undefined): number {
   const from = base?.takenAt ?? -Infinity;
   let n = 0;
-  const seen = new Set<Snapshot>();
-  for (const s of [...ctx.history, ctx.snapshot]) {
+  const seen = new Set<Sample>();
+  for (const s of [...samplesIn(ctx.history), sampleOf(ctx.snapshot)]) {
     if (s.takenAt < from || seen.has(s)) continue;
     seen.add(s);
     n += s.security?.ownRefusals ?? 0;
