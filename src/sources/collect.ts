@@ -117,6 +117,8 @@ export async function collect(
     interval: cfg.connectionsInterval ?? cfg.inventoryInterval,
     alarms,
     open: overview.totals.connections,
+    channels: overview.totals.channels,
+    pollInterval: cfg.interval,
   });
   const [queueResult, connectionList, exchanges, vhosts, inventory] = await Promise.all([
     collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings, queueFields),

@@ -11,7 +11,11 @@
 //   - the kept list shows blocked or blocking connections (asked until it no longer does,
 //     so connections-blocked resolves as soon as the broker says they run again);
 //   - the broker counts many more or fewer connections than the kept list holds (a cell
-//     losing the broker, a reconnect storm): the per-host picture is asked again at once.
+//     losing the broker, a reconnect storm): the per-host picture is asked again at once;
+//   - the broker counts other connections or channels than the kept list holds at all
+//     (a service restarted, a channel leak growing, or statistics that had not caught up
+//     when it was listed): asked again once the list is two poll intervals old, so a
+//     steady broker is listed every connectionsInterval and a churning one every other poll.
 import type { NodeInfo, RawConnection } from './types.js';
 
 export interface ConnectionList {
@@ -23,7 +27,7 @@ export interface ConnectionList {
 }
 
 /** Why the list is asked this poll; null: the kept one is used. */
-export type ConnectionRefreshReason = 'first' | 'interval' | 'alarm' | 'blocked' | 'count';
+export type ConnectionRefreshReason = 'first' | 'interval' | 'alarm' | 'blocked' | 'count' | 'changed';
 
 /**
  * The count gap that has the list asked again: more than this share of the listed
@@ -54,6 +58,10 @@ export function connectionRefreshReason(
     alarms: string;
     /** Open connections by /api/overview this poll. */
     open: number;
+    /** Open channels by /api/overview this poll. */
+    channels: number;
+    /** The poll interval, ms. */
+    pollInterval: number;
   },
 ): ConnectionRefreshReason | null {
   if (!kept) return 'first';
@@ -63,5 +71,10 @@ export function connectionRefreshReason(
   if (kept.connections.some(isBlocked)) return 'blocked';
   const gap = Math.abs(now.open - kept.connections.length);
   if (gap >= MIN_COUNT_GAP && gap > COUNT_GAP_RATIO * kept.connections.length) return 'count';
+  if (now.at - kept.takenAt >= 2 * now.pollInterval) {
+    let listedChannels = 0;
+    for (const c of kept.connections) listedChannels += c.channels;
+    if (gap !== 0 || listedChannels !== now.channels) return 'changed';
+  }
   return null;
 }

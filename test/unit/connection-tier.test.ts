@@ -19,7 +19,7 @@ const json = (f: string) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) 
 
 type Conn = { name: string; state: string; vhost: string; channels: number };
 type Node = { name: string; mem_alarm: boolean; disk_free_alarm: boolean };
-type Overview = { object_totals: { connections: number } };
+type Overview = { object_totals: { connections: number; channels: number } };
 
 /** The recorded broker (management source), its answers editable between polls; counts the connection lists asked. */
 function broker() {
@@ -39,10 +39,12 @@ function broker() {
     close: async () => undefined,
   };
   const connections = () => answers.get('/api/connections') as Conn[];
-  /** Sets the broker's connections; the overview counts them. */
+  /** Sets the broker's connections; the overview counts them and their channels. */
   const setConnections = (list: Conn[]) => {
     answers.set('/api/connections', list);
-    (answers.get('/api/overview') as Overview).object_totals.connections = list.length;
+    const totals = (answers.get('/api/overview') as Overview).object_totals;
+    totals.connections = list.length;
+    totals.channels = list.reduce((n, c) => n + c.channels, 0);
   };
   return {
     http,
@@ -87,7 +89,7 @@ const blockedFindings = (s: Snapshot) =>
 const fleet = (n: number, state = 'running') => Array.from({ length: n }, (_, i) => conn(i, state));
 
 describe('connection tier: when the connection list is asked', () => {
-  it('first poll, then every connectionsInterval; between them the kept list, the counts from the overview every poll', async () => {
+  it('first poll, then every connectionsInterval while nothing changes; a changed count has it asked once the list is two polls old', async () => {
     const b = broker();
     b.setConnections(fleet(5));
     const poll = poller(b);
@@ -95,27 +97,38 @@ describe('connection tier: when the connection list is asked', () => {
     expect(b.listed).toBe(1);
     expect(s0.poll.connectionsRefreshed).toBe(true);
     expect(s0.connections).toHaveLength(5);
-
-    // A sixth connection: the overview counts it at once; the list is the kept one.
-    b.setConnections(fleet(6));
-    const s1 = await poll();
-    expect(b.listed).toBe(1);
-    expect(s1.poll.connectionsRefreshed).toBe(false);
-    expect(s1.poll.connectionsListedAt).toBe(T0);
-    expect(s1.totals.connections).toBe(6);
-    expect(s1.connections).toHaveLength(5);
-    await poll(); // T0 + 60 s
-    await poll(); // T0 + 90 s
+    for (let i = 1; i <= 3; i++) {
+      const s = await poll(); // T0 + 30, 60, 90 s: a steady broker, the kept list
+      expect(s.poll.connectionsRefreshed).toBe(false);
+      expect(s.poll.connectionsListedAt).toBe(T0);
+    }
     expect(b.listed).toBe(1);
     const s4 = await poll(); // T0 + 120 s: one connectionsInterval
     expect(b.listed).toBe(2);
     expect(s4.poll.connectionsRefreshed).toBe(true);
     expect(s4.poll.connectionsListedAt).toBe(T0 + 120_000);
-    expect(s4.connections).toHaveLength(6);
+
+    // A sixth connection: the overview counts it at once, the list one poll later.
+    b.setConnections(fleet(6));
+    const s5 = await poll(); // T0 + 150 s: the list is one poll old
+    expect(b.listed).toBe(2);
+    expect(s5.totals.connections).toBe(6);
+    expect(s5.connections).toHaveLength(5);
+    const s6 = await poll(); // T0 + 180 s: two polls old
+    expect(b.listed).toBe(3);
+    expect(s6.connections).toHaveLength(6);
+    // A channel opened on one of them: the channel count differs, the same way.
+    b.setConnections([...fleet(5), { ...conn(5), channels: 2 }]);
+    await poll();
+    expect(b.listed).toBe(3);
+    const s8 = await poll();
+    expect(b.listed).toBe(4);
+    expect(s8.connections.map((c) => c.channels)).toContain(2);
   });
 
   it('without connectionsInterval, the inventoryInterval', async () => {
     const b = broker();
+    b.setConnections(fleet(1));
     const { connectionsInterval: _, ...rest } = cfg;
     let state = initialCollectorState();
     for (const t of [0, 30_000, 299_000, 300_000]) state = (await pollCluster(rest, b.http, state, ctx(T0 + t))).state;
@@ -185,7 +198,15 @@ describe('connection tier: when the connection list is asked', () => {
 
 describe('connectionRefreshReason', () => {
   const kept = (p: Partial<ConnectionList> = {}): ConnectionList => ({ takenAt: T0, connections: [], alarms: '', ...p });
-  const at = (dt: number, p: Partial<{ alarms: string; open: number }> = {}) => ({ at: T0 + dt, interval: 60_000, alarms: '', open: 0, ...p });
+  const at = (dt: number, p: Partial<{ alarms: string; open: number; channels: number }> = {}) => ({
+    at: T0 + dt,
+    interval: 60_000,
+    alarms: '',
+    open: 0,
+    channels: 0,
+    pollInterval: 10_000,
+    ...p,
+  });
 
   it('says why, or null for the kept list', () => {
     expect(connectionRefreshReason(null, at(0))).toBe('first');
@@ -197,8 +218,16 @@ describe('connectionRefreshReason', () => {
     expect(connectionRefreshReason(kept({ alarms: 'rabbit@a:disk' }), at(1))).toBe('alarm');
   });
 
+  const list = (n: number) => kept({ connections: Array.from({ length: n }, () => ({ state: 'running', channels: 1 }) as ConnectionList['connections'][number]) });
+
+  it('a count or channel difference: at once when large, else once the list is two polls old', () => {
+    expect(connectionRefreshReason(list(3), at(19_999, { open: 4, channels: 4 }))).toBeNull();
+    expect(connectionRefreshReason(list(3), at(20_000, { open: 4, channels: 4 }))).toBe('changed');
+    expect(connectionRefreshReason(list(3), at(20_000, { open: 3, channels: 5 }))).toBe('changed');
+    expect(connectionRefreshReason(list(3), at(50_000, { open: 3, channels: 3 }))).toBeNull();
+  });
+
   it('the count gap: more than the ratio of the listed and at least the minimum', () => {
-    const list = (n: number) => kept({ connections: Array.from({ length: n }, () => ({ state: 'running' }) as ConnectionList['connections'][number]) });
     expect(connectionRefreshReason(list(10), at(1, { open: 10 + MIN_COUNT_GAP - 1 }))).toBeNull();
     expect(connectionRefreshReason(list(10), at(1, { open: 10 + MIN_COUNT_GAP }))).toBe('count');
     const big = 10 * MIN_COUNT_GAP;
