@@ -122,6 +122,12 @@ export const clusterSchema = z
     pluginMinQueues: z.number().int().nonnegative().default(2000),
     interval: durationAtLeast(1000, '1s').prefault('30s'),
     inventoryInterval: durationAtLeast(1000, '1s').prefault('5m'),
+    /**
+     * How often the full connection list (client properties, per-connection state) is asked;
+     * not given: the inventoryInterval. Asked early under a resource alarm and on big count
+     * changes (src/sources/connection-tier.ts).
+     */
+    connectionsInterval: durationAtLeast(1000, '1s').optional(),
     /** Not given: 20s, or the interval if shorter (loadConfig; a poll then never outlives its slot). Longer only when given. */
     timeout: durationAtLeast(100, '100ms').prefault('20s'),
     maxBodyBytes: z.number().int().positive().default(256 * 1024 * 1024),

@@ -55,7 +55,7 @@ export function learn(prev: LearnedState, snapshot: Snapshot): LearnedState {
   baselines[CONNECTIONS_KEY] = ewma(prev.baselines[CONNECTIONS_KEY], snapshot.totals.connections, at);
   // The connection list is slow-tier: only a refreshed list is a new sample, otherwise the
   // same list would be counted again and again.
-  if (snapshot.poll.inventoryRefreshed) {
+  if (snapshot.poll.connectionsRefreshed) {
     for (const [key, g] of serviceConnectionCounts(snapshot)) baselines[key] = ewma(prev.baselines[key], g.count, at);
   }
 

@@ -20,6 +20,7 @@ import { pluginDepth } from './plugin-depth.js';
 import { pluginUrls, type PluginQueueDepth } from './prometheus.js';
 import { queueKey, type ConsumerInfo, type PolicyInfo, type QueueCounters, type RawQueue, type Reading, type UserInfo } from './types.js';
 import { collectSecurity, type SecurityState } from './security.js';
+import { alarmsOf, connectionRefreshReason, type ConnectionList } from './connection-tier.js';
 
 const QUEUE_COLUMNS = [
   'name', 'vhost', 'node', 'type', 'state', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy',
@@ -67,6 +68,8 @@ export interface CollectorState {
   readonly pluginFailedAt: number | null;
   readonly listing: QueueListing | null;
   readonly security?: SecurityState;
+  /** The connection tier (src/sources/connection-tier.ts). */
+  readonly connectionList?: ConnectionList;
 }
 
 export const initialCollectorState = (): CollectorState => ({ inventory: null, pluginFailedAt: null, listing: null });
@@ -108,9 +111,20 @@ export async function collect(
   const queueFields = queueFieldsOf(cfg);
   const exchangeFields = exchangeFieldsOf(cfg);
   const inventoryDue = !state.inventory || startedAt - state.inventory.takenAt >= cfg.inventoryInterval;
-  const [queueResult, connections, exchanges, vhosts, inventory] = await Promise.all([
+  const alarms = alarmsOf(nodes);
+  const connectionsDue = connectionRefreshReason(state.connectionList, {
+    at: startedAt,
+    interval: cfg.connectionsInterval ?? cfg.inventoryInterval,
+    alarms,
+    open: overview.totals.connections,
+    channels: overview.totals.channels,
+    pollInterval: cfg.interval,
+  });
+  const [queueResult, connectionList, exchanges, vhosts, inventory] = await Promise.all([
     collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings, queueFields),
-    api(`/api/connections?columns=${CONNECTION_COLUMNS}`).then(parseConnections),
+    connectionsDue !== null || !state.connectionList
+      ? api(`/api/connections?columns=${CONNECTION_COLUMNS}`).then((v): ConnectionList => ({ takenAt: startedAt, connections: parseConnections(v), alarms }))
+      : Promise.resolve(state.connectionList),
     optional(`/api/exchanges?columns=${withColumns(EXCHANGE_COLUMNS, exchangeFields)}`, (v) => parseExchanges(v, exchangeFields), []),
     optional(`/api/vhosts?columns=${VHOST_COLUMNS}`, parseVhosts, []),
     inventoryDue
@@ -154,7 +168,7 @@ export async function collect(
     vhosts,
     queues,
     exchanges,
-    connections,
+    connections: connectionList.connections,
     consumers: inventory.consumers,
     policies: inventory.policies,
     users: inventory.users,
@@ -166,11 +180,13 @@ export async function collect(
       bytes: counter.bytes,
       queueSource: queueResult.source,
       inventoryRefreshed: inventoryDue,
+      connectionsRefreshed: connectionsDue !== null,
+      connectionsListedAt: connectionList.takenAt,
       warnings,
     },
     security: security.info,
   };
-  return { reading, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing, security: security.state } };
+  return { reading, state: { inventory, pluginFailedAt: queueResult.pluginFailedAt, listing: queueResult.listing, security: security.state, connectionList } };
 }
 
 async function collectQueues(

@@ -125,8 +125,14 @@ export interface PollStats {
   readonly bytes: number;
   /** Where per-queue depth came from. */
   readonly queueSource: 'management' | 'prometheus';
-  /** Whether the slow inventory tier (policies, users, consumers, connection details) was refreshed this poll. */
+  /** Whether the slow inventory tier (policies, users, consumers) was refreshed this poll. */
   readonly inventoryRefreshed: boolean;
+  /**
+   * Whether the connection list (Reading.connections) was asked this poll; between
+   * refreshes it is the one listed at connectionsListedAt (src/sources/connection-tier.ts).
+   */
+  readonly connectionsRefreshed: boolean;
+  readonly connectionsListedAt: number;
   /** Non-fatal problems (an optional endpoint failed); fatal ones make the poll fail instead. */
   readonly warnings: readonly string[];
 }

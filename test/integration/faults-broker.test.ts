@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/rules/types.js';
 import type { Agent } from '../../src/server/agent.js';
 import { startBroker, type Broker } from '../harness/broker.js';
-import { configFor, startTestAgent } from '../support/agent.js';
+import { configFor, eventually, startTestAgent } from '../support/agent.js';
 import { addVhost, amqpClients, configuredNameOf, expectFinding, expectFiring, expectNoFinding, findingsFor, mgmt, FAST_STATS, withFault } from '../support/faults.js';
 
 let broker: Broker;
@@ -97,6 +97,57 @@ describe('broker resource faults', () => {
       },
     );
     await clients.close(publisher);
+  });
+
+  it('connections-blocked with the connection list kept for an hour: the memory alarm has it asked at once, so the blocked publisher is reported, and resolves when the alarm clears', async () => {
+    const vhost = { kind: 'vhost' as const, name: 'nova', vhost: 'nova' };
+    // An oslo connection name (argv0:pid:uuid), so the finding names the service's binary.
+    const SLOW_TIER_PUBLISHER = 'nova-api:4343:6b3c2f1e-5a7d-4c1e-9f00-3e2d1c0b4a59';
+    const slow = await startTestAgent(configFor(broker, { interval: '1s', inventoryInterval: '2s', connectionsInterval: '1h' }));
+    const latest = () => slow.clusters[0]!.poller.status().latest!;
+    const publisher = await clients.connect(SLOW_TIER_PUBLISHER, 'nova');
+    try {
+      const ch: Channel = await publisher.createChannel();
+      await ch.assertQueue('warren.blocked-slow', { durable: false });
+      // Once the list holds the publisher and its channel, a steady broker is not listed again.
+      let listedAt = 0;
+      await eventually(async () => {
+        await slow.waitForPolls(1);
+        listedAt = latest().poll.connectionsListedAt;
+        expect(latest().connections.filter((c) => c.clientName === SLOW_TIER_PUBLISHER).map((c) => c.channels)).toEqual([1]);
+        await slow.waitForPolls(3);
+        expect(latest().poll.connectionsListedAt).toBe(listedAt);
+      }, 45_000, 0);
+
+      const blocked = once(publisher, 'blocked');
+      await withFault(
+        () => broker.ctl('set_vm_memory_high_watermark', '0.0001'),
+        () => broker.ctl('set_vm_memory_high_watermark', DEFAULT_WATERMARK),
+        async (removeFault) => {
+          ch.sendToQueue('warren.blocked-slow', Buffer.from('held back by the alarm'));
+          await blocked;
+          await expectFinding(slow, 'connections-blocked', vhost, 'critical', (f) => {
+            expect(f.evidence.blocked).toBe(1);
+            expect(f.evidence.clients).toEqual(['nova-api']);
+          });
+          expect(latest().poll.connectionsListedAt).toBeGreaterThan(listedAt);
+          const unblocked = once(publisher, 'unblocked');
+          await removeFault();
+          await unblocked;
+          await expectNoFinding(slow, 'connections-blocked', vhost);
+        },
+      );
+      // Alarm over, nothing blocked: the list is kept again.
+      await eventually(async () => {
+        await slow.waitForPolls(1);
+        const at = latest().poll.connectionsListedAt;
+        await slow.waitForPolls(2);
+        expect(latest().poll.connectionsListedAt).toBe(at);
+      }, 30_000, 0);
+    } finally {
+      await clients.close(publisher);
+      await slow.stop();
+    }
   });
 
   it('disk alarm: disk-alarm (critical) on the node, firing at once; clears when the limit is restored', async () => {

@@ -135,6 +135,8 @@ export function makeSnapshot(p: Partial<Snapshot> = {}): Snapshot {
       bytes: 10000,
       queueSource: 'management',
       inventoryRefreshed: true,
+      connectionsRefreshed: true,
+      connectionsListedAt: Date.parse('2026-11-22T03:00:00Z'),
       warnings: [],
     },
     ...p,

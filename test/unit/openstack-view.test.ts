@@ -86,7 +86,7 @@ function snapshot(queues: readonly QueueInfo[], connections: readonly Connection
       droppedUnroutable: null, connectionsCreated: null, connectionsClosed: null, channelsCreated: null,
       channelsClosed: null, queuesDeclared: null, queuesDeleted: null,
     },
-    poll: { startedAt: 0, durationMs: 0, requests: 0, bytes: 0, queueSource: 'management', inventoryRefreshed: true, warnings: [] },
+    poll: { startedAt: 0, durationMs: 0, requests: 0, bytes: 0, queueSource: 'management', inventoryRefreshed: true, connectionsRefreshed: true, connectionsListedAt: 0, warnings: [] },
   };
 }
 

@@ -105,7 +105,7 @@ describe('learn', () => {
     const role = { service: 'nova', binary: 'nova-compute', pid: '1', host: 'cmp-01' };
     const connections = [makeConnection({ name: 'a', role }), makeConnection({ name: 'b', role }), makeConnection({ name: 'c' })];
     const s = makeSnapshot({ connections });
-    const stale = { ...s, poll: { ...s.poll, inventoryRefreshed: false } };
+    const stale = { ...s, poll: { ...s.poll, inventoryRefreshed: false, connectionsRefreshed: false } };
     expect(learn(emptyLearned(), stale).baselines[serviceBaselineKey('nova', 'cmp-01')]).toBeUndefined();
     expect(learn(emptyLearned(), s).baselines[serviceBaselineKey('nova', 'cmp-01')]).toMatchObject({ value: 2, samples: 1 });
   });
