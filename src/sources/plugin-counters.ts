@@ -12,7 +12,7 @@
 // wrong, for the window in which a channel closed, and a counter restarts from what the
 // open channels hold (README "Per-queue counters on the plugin path").
 import type { QueueCounters } from './types.js';
-import { readingsOf } from './prometheus.js';
+import { familyLines, readingsOf } from './prometheus.js';
 
 /** The two families, appended to the depth query (one request per node for both). */
 export const COUNTER_FAMILIES = '&family=channel_queue_metrics&family=channel_queue_exchange_metrics';
@@ -62,9 +62,6 @@ export interface CounterReading {
 const PUBLISHED_TYPE = '# TYPE rabbitmq_detailed_queue_messages_published_total ';
 const CHANNEL_TYPE = '# TYPE rabbitmq_detailed_channel_messages_acked_total ';
 
-/** Lines read between two yields (a few milliseconds). */
-const LINES_PER_SLICE = 4000;
-
 /**
  * Sums the counter families of every node's answer (`texts`) per listed queue. A channel
  * lives on one node and the plugin is node-local, so each (channel, queue) row is in
@@ -76,47 +73,25 @@ export function* readCounterSteps(texts: readonly string[], listed: ReadonlySet<
   const sums = new Map<string, Sum>();
   const doubtful = new Set<string>();
   const accept = (k: string) => listed.has(k);
-  let inSlice = 0;
   let known = texts.length > 0;
   for (const text of texts) {
-    let pos = 0;
     let families = 0;
-    while (pos < text.length) {
-      if (++inSlice === LINES_PER_SLICE) {
-        inSlice = 0;
-        yield;
-      }
-      let end = text.indexOf('\n', pos);
-      if (end === -1) end = text.length;
-      const start = pos;
-      pos = end + 1;
-      const first = text.charCodeAt(start);
-      if (first === 35 /* # */) {
-        if (text.startsWith(PUBLISHED_TYPE, start)) families |= 1;
-        else if (text.startsWith(CHANNEL_TYPE, start)) families |= 2;
-        continue;
-      }
-      if (first !== 114 /* r */) continue;
-      const brace = text.indexOf('{', start);
-      if (brace === -1 || brace > end) continue;
-      const field = COUNTER_FIELD[text.slice(start, brace)];
-      if (!field) continue;
-      const close = text.lastIndexOf('"} ', end);
-      if (close < brace) continue;
-      const valueEnd = text.indexOf(' ', close + 3);
-      const value = Number(text.slice(close + 3, valueEnd === -1 || valueEnd > end ? end : valueEnd));
-      if (!Number.isFinite(value)) continue;
-      const keys = queuesOf(text.slice(brace + 1, close + 1), field === 'published', accept);
-      if (keys.length === 0) continue;
+    const comment = (start: number) => {
+      if (text.startsWith(PUBLISHED_TYPE, start)) families |= 1;
+      else if (text.startsWith(CHANNEL_TYPE, start)) families |= 2;
+    };
+    yield* familyLines(text, COUNTER_FIELD, comment, (field, inner, value) => {
+      const keys = queuesOf(inner, field === 'published', accept);
+      if (keys.length === 0) return;
       if (keys.length > 1) {
         for (const k of keys) doubtful.add(k);
-        continue;
+        return;
       }
       const k = keys[0]!;
       let s = sums.get(k);
       if (!s) sums.set(k, (s = { published: 0, delivered: 0, acked: 0, redelivered: 0 }));
       s[field] += value;
-    }
+    });
     if (families !== 3) known = false;
   }
   for (const k of doubtful) sums.delete(k);

@@ -159,6 +159,25 @@ const LINES_PER_SLICE = 4000;
  */
 function* scanLines(text: string, line: (field: keyof PluginQueueDepth, inner: string, value: number) => void): Generator<void, void> {
   let sawFamily = false;
+  yield* familyLines(text, FIELD, (start) => {
+    if (text.startsWith('# TYPE rabbitmq_detailed_queue_', start)) sawFamily = true;
+  }, line);
+  if (!sawFamily) throw new SourceError('malformed', 'the Prometheus plugin answered without queue families; is it rabbitmq_prometheus 3.9 or later?');
+}
+
+/**
+ * The plugin's text answer, line by line, yielding every LINES_PER_SLICE lines: `comment`
+ * gets the offset of each `#` line; `line` gets, for each sample of a family `fields`
+ * names, its field, the text between `{` and the last `"} ` (plus the closing quote), and
+ * the value. Label values are not unescaped here (3.10 writes them unescaped): the
+ * callers read `inner` with readingsOf.
+ */
+export function* familyLines<F>(
+  text: string,
+  fields: Readonly<Record<string, F>>,
+  comment: (start: number) => void,
+  line: (field: F, inner: string, value: number) => void,
+): Generator<void, void> {
   let pos = 0;
   let inSlice = 0;
   while (pos < text.length) {
@@ -172,14 +191,14 @@ function* scanLines(text: string, line: (field: keyof PluginQueueDepth, inner: s
     pos = end + 1;
     const first = text.charCodeAt(start);
     if (first === 35 /* # */) {
-      if (text.startsWith('# TYPE rabbitmq_detailed_queue_', start)) sawFamily = true;
+      comment(start);
       continue;
     }
     if (first !== 114 /* r */) continue;
     const brace = text.indexOf('{', start);
     if (brace === -1 || brace > end) continue;
-    const field = FIELD[text.slice(start, brace)];
-    if (!field) continue;
+    const field = fields[text.slice(start, brace)];
+    if (field === undefined) continue;
     const close = text.lastIndexOf('"} ', end);
     if (close < brace) continue;
     const valueEnd = text.indexOf(' ', close + 3);
@@ -187,7 +206,6 @@ function* scanLines(text: string, line: (field: keyof PluginQueueDepth, inner: s
     if (!Number.isFinite(value)) continue;
     line(field, text.slice(brace + 1, close + 1), value);
   }
-  if (!sawFamily) throw new SourceError('malformed', 'the Prometheus plugin answered without queue families; is it rabbitmq_prometheus 3.9 or later?');
 }
 
 /**
