@@ -58,8 +58,9 @@ function n(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(3).replace(/\.?0+$/, '');
 }
 
-function perf(name: string, value: number, uom = '', warn = '', crit = '', min = '', max = ''): string {
-  return `${label(name)}=${n(value)}${uom};${warn};${crit};${min};${max}`.replace(/;+$/, '');
+/** `value` null is written `U`: the plugin guidelines' "could not be determined". */
+function perf(name: string, value: number | null, uom = '', warn = '', crit = '', min = '', max = ''): string {
+  return `${label(name)}=${value === null ? 'U' : n(value)}${uom};${warn};${crit};${min};${max}`.replace(/;+$/, '');
 }
 
 function clusterPerfdata(c: ClusterReport, prefix: string): string[] {

@@ -1,7 +1,7 @@
 // Words, grouping and text layout shared by every renderer. Numbers, sizes, rates and
 // durations are written by src/format.ts, findings ordered by src/rules/order.ts.
 // Pure, locale-independent (a report must read the same on every machine and in every test).
-import { fmtInt, listSome } from '../format.js';
+import { fmtInt, listSome, plural } from '../format.js';
 import { ruleById } from '../rules/index.js';
 import type { Finding, Severity, Subject } from '../rules/index.js';
 import type { ReportStatus } from './model.js';
@@ -28,6 +28,15 @@ export function fmtKnown(n: number | null, unknown = '-'): string {
 /** The queue-table cells for depth and consumers: "stats pending" (then dashes) where the broker gave none. */
 export function queueCounts(r: { messages: number | null; ready: number | null; unacked: number | null; consumers: number | null }): [string, string, string, string] {
   return [fmtKnown(r.messages, STATS_PENDING), fmtKnown(r.ready), fmtKnown(r.unacked), fmtKnown(r.consumers)];
+}
+
+/**
+ * The cluster's message totals, `1,234 messages (1,200 ready, 34 unacked)`, or that they
+ * are unknown: /api/overview gives none while no queue has statistics (statistics off).
+ */
+export function messageTotals(t: { messages: number | null; ready: number | null; unacked: number | null }): string {
+  if (t.messages === null) return `messages ${STATS_PENDING}`;
+  return `${plural(t.messages, 'message')} (${fmtKnown(t.ready)} ready, ${fmtKnown(t.unacked)} unacked)`;
 }
 
 /** How a subject reads to a person: `queue notifications.info (vhost /nova)`. */

@@ -200,9 +200,9 @@ function clusterSection(c: ClusterReport, rows: number): string {
       [
         card('nodes running', `${c.nodes.filter((n) => n.running).length} / ${c.nodes.length}`),
         card('queues', fmtInt(t.queues)),
-        card('messages', fmtInt(t.messages)),
-        card('ready', fmtInt(t.ready)),
-        card('unacked', fmtInt(t.unacked)),
+        card('messages', fmtKnown(t.messages, STATS_PENDING)),
+        card('ready', fmtKnown(t.ready)),
+        card('unacked', fmtKnown(t.unacked)),
         card('publish', t.ratesKnown ? fmtRate(t.publishRate) : '-'),
         card('deliver', t.ratesKnown ? fmtRate(t.deliverRate) : '-'),
         card('connections', fmtInt(t.connections)),

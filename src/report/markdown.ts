@@ -2,7 +2,7 @@
 // user data, so they go into code spans and every other cell is escaped.
 import type { ClusterReport, Report } from './model.js';
 import { fmtBytes, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { STATS_PENDING, SEVERITY_WORD, fmtKnown, queueCounts, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
+import { STATS_PENDING, SEVERITY_WORD, fmtKnown, messageTotals, queueCounts, STATUS_WORD, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts } from './format.js';
 import { statusLine } from './text.js';
 import { securityMarkdown } from './security.js';
 
@@ -105,7 +105,7 @@ function clusterMarkdown(c: ClusterReport, rows: number): string[] {
   const span = c.samples.count > 1 ? `${plural(c.samples.count, 'sample')} over ${fmtDuration(c.samples.spanSeconds)}` : '1 sample (no rates)';
   out.push(
     `RabbitMQ ${mdText(c.broker.version || '?')}, Erlang ${mdText(c.broker.erlang || '?')}, ${plural(c.nodes.length, 'node')}, ${span}. ` +
-      `${plural(t.queues, 'queue')}, ${plural(t.messages, 'message')} (${fmtInt(t.ready)} ready, ${fmtInt(t.unacked)} unacked), ` +
+      `${plural(t.queues, 'queue')}, ${mdText(messageTotals(t))}, ` +
       (t.ratesKnown ? `publish ${fmtRate(t.publishRate)}, deliver ${fmtRate(t.deliverRate)}, ` : 'rates unknown, ') +
       `${plural(t.connections, 'connection')}, ${plural(t.channels, 'channel')}, ${plural(t.consumers, 'consumer')}. ${mdText(severityCounts(c.findings))}.`,
     '',

@@ -80,9 +80,10 @@ export interface ReportTotals {
   connections: number;
   channels: number;
   consumers: number;
-  messages: number;
-  ready: number;
-  unacked: number;
+  /** null while the broker gives no queue totals (no queue has statistics yet, statistics off). */
+  messages: number | null;
+  ready: number | null;
+  unacked: number | null;
   /** msg/s across the samples; 0 when unknown, see `ratesKnown`. */
   publishRate: number;
   deliverRate: number;

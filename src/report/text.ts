@@ -3,7 +3,7 @@
 import type { Severity } from '../rules/index.js';
 import type { ClusterReport, Headroom, Report, ReportStatus } from './model.js';
 import { fmtBytesShort, fmtDuration, fmtGrowth, fmtInt, fmtPercent, fmtRate, fmtTime, listSome, plural } from '../format.js';
-import { STATS_PENDING, STATUS_WORD, fmtKnown, queueCounts, SEVERITY_TAG, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts, subjectLabel, truncate, wrap } from './format.js';
+import { STATS_PENDING, STATUS_WORD, fmtKnown, messageTotals, queueCounts, SEVERITY_TAG, groupFindings, oneLine, orphanLine, serviceLineText, severityCounts, subjectLabel, truncate, wrap } from './format.js';
 import { table, type Cell } from './table.js';
 import { securityText } from './security.js';
 
@@ -121,7 +121,7 @@ function clusterLines(c: ClusterReport, p: Palette, width: number, rows: number)
   const span = c.samples.count > 1 ? `${plural(c.samples.count, 'sample')} over ${fmtDuration(c.samples.spanSeconds)}` : '1 sample (no rates)';
   out.push(`  RabbitMQ ${c.broker.version || '?'} · Erlang ${c.broker.erlang || '?'} · ${plural(c.nodes.length, 'node')} · ${span}`);
   const rates = t.ratesKnown ? ` · publish ${fmtRate(t.publishRate)} · deliver ${fmtRate(t.deliverRate)}` : ' · rates unknown';
-  out.push(`  ${plural(t.queues, 'queue')} · ${plural(t.messages, 'message')} (${fmtInt(t.ready)} ready, ${fmtInt(t.unacked)} unacked)${rates}`);
+  out.push(`  ${plural(t.queues, 'queue')} · ${messageTotals(t)}${rates}`);
   out.push(
     `  ${plural(t.connections, 'connection')} · ${plural(t.channels, 'channel')} · ${plural(t.consumers, 'consumer')} · ${plural(t.exchanges, 'exchange')}`,
   );

@@ -18,7 +18,7 @@ import type { AlertChange, Severity, Subject } from '../rules/index.js';
 /** The totals whose trend a scheduled report shows. */
 export const TREND_KEYS = ['queues', 'messages', 'connections', 'channels', 'consumers'] as const;
 type TrendKey = (typeof TREND_KEYS)[number];
-type Totals = Record<TrendKey, number>;
+type Totals = Record<TrendKey, number | null>;
 
 export interface ScheduledAlert {
   type: 'fired' | 'resolved';
@@ -35,7 +35,8 @@ export interface TrendRow {
   key: TrendKey;
   /** At the previous run (first run: the oldest sample the daemon holds); null when unknown. */
   from: number | null;
-  to: number;
+  /** null when unknown now (message totals while no queue has statistics). */
+  to: number | null;
 }
 
 /** What one run produces before it is formatted. */
@@ -211,6 +212,7 @@ function escapeHtml(s: string): string {
 }
 
 function trendLine(t: TrendRow): string {
+  if (t.to === null) return `${t.key} unknown`;
   if (t.from === null) return `${t.key} ${fmtInt(t.to)}`;
   const d = t.to - t.from;
   return `${t.key} ${fmtInt(t.from)} -> ${fmtInt(t.to)} (${d > 0 ? '+' : ''}${fmtInt(d)})`;

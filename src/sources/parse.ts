@@ -61,9 +61,10 @@ export function parseOverview(v: unknown): { broker: BrokerInfo; totals: Totals;
       connections: num(ot.connections),
       channels: num(ot.channels),
       consumers: num(ot.consumers),
-      messages: num(qt.messages),
-      ready: num(qt.messages_ready),
-      unacked: num(qt.messages_unacknowledged),
+      // queue_totals is {} until some queue has statistics: unknown, not 0.
+      messages: numOrNull(qt.messages),
+      ready: numOrNull(qt.messages_ready),
+      unacked: numOrNull(qt.messages_unacknowledged),
       // With stats on, an absent counter means "nothing happened yet": 0, not unknown.
       published: bool(o.disable_stats) ? null : num(ms.publish),
       delivered: bool(o.disable_stats) ? null : num(ms.deliver_get),

@@ -102,9 +102,10 @@ export interface Totals {
   readonly connections: number;
   readonly channels: number;
   readonly consumers: number;
-  readonly messages: number;
-  readonly ready: number;
-  readonly unacked: number;
+  /** queue_totals: null while no queue has statistics (a new broker, statistics off). */
+  readonly messages: number | null;
+  readonly ready: number | null;
+  readonly unacked: number | null;
   readonly published: number | null;
   readonly delivered: number | null;
   readonly returnedUnroutable: number | null;

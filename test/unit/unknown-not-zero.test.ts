@@ -11,6 +11,7 @@ import type { PollStatus } from '../../src/poll/index.js';
 import { buildReport } from '../../src/report/model.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderCheck } from '../../src/report/check.js';
 import { renderText } from '../../src/report/text.js';
 import { emptyAlertState, stepAlerts, type AlertState } from '../../src/rules/alerts.js';
 import { catalogue, ruleById } from '../../src/rules/catalogue.js';
@@ -22,11 +23,12 @@ import { unknownIn } from '../../src/rules/unknown.js';
 import { securityUnknown } from '../../src/rules/catalogue/security.js';
 import { queueRates, queueKey } from '../../src/snapshot/index.js';
 import type { QueueInfo, Snapshot } from '../../src/snapshot/types.js';
-import { parseNodes, parseQueues } from '../../src/sources/parse.js';
+import { parseNodes, parseOverview, parseQueues } from '../../src/sources/parse.js';
 import { metric } from '../support/agent.js';
-import { later, makeNode, makeQueue, makeSnapshot } from '../support/snapshot.js';
+import { later, makeNode, makeQueue, makeSnapshot, makeTotals } from '../support/snapshot.js';
 import pendingQueues from '../fixtures/rabbitmq-3.10.8/queues-stats-pending.json' with { type: 'json' };
 import nodesWithoutRunning from '../fixtures/rabbitmq-3.10.8/nodes-without-running.json' with { type: 'json' };
+import overview from '../fixtures/rabbitmq-3.10.8/overview.json' with { type: 'json' };
 
 const noConfig: RulesConfig = { disabled: [], thresholds: {}, overrides: [] };
 const defaults = thresholdLookup(noConfig, catalogue);
@@ -204,5 +206,23 @@ describe('metrics and reports of unknown values', () => {
     expect(text).toMatch(/conductor\s+stats pending/);
     expect(renderMarkdown(report)).toContain('stats pending');
     expect(renderHtml(report)).toContain('stats pending');
+  });
+
+  it('message totals the overview left out (no queue has statistics yet) are unknown everywhere, not 0', () => {
+    // 3.10.8 answers `queue_totals: {}` until some queue has statistics.
+    const { totals } = parseOverview({ ...overview, queue_totals: {} });
+    expect(totals).toMatchObject({ messages: null, ready: null, unacked: null, queues: 3 });
+    expect(parseOverview(overview).totals).toMatchObject({ messages: 10, ready: 10, unacked: 0 });
+    const s = makeSnapshot({ totals: makeTotals({ messages: null, ready: null, unacked: null, queues: 3 }) });
+    const status: PollStatus = { latest: s, history: [s], lastAttemptAt: s.takenAt, lastSuccessAt: s.takenAt, lastError: null, consecutiveFailures: 0, skipped: 0, errors: 0, clusterLabel: 'rabbit@test' };
+    const { text } = renderMetrics([{ status, intervalMs: 10_000, expectedNodes: 1, view: null, alerts: [] }], { version: '0.1.0', notifications: [], now: s.takenAt });
+    expect(metric(text, 'rabbitmq_queue_messages_global')).toBeUndefined();
+    expect(metric(text, 'rabbitmq_queues')).toBe(3);
+    const report = buildReport([{ target: 't', url: 'http://h:15672', samples: [s], findings: [], view: null }], GENERATED_AT);
+    expect(report.clusters[0]!.totals).toMatchObject({ messages: null, ready: null, unacked: null });
+    expect(renderText(report, { color: false })).toContain('messages stats pending');
+    expect(renderText(report, { color: false })).not.toMatch(/\b0 messages/);
+    expect(renderMarkdown(report)).toContain('messages stats pending');
+    expect(renderCheck(report).text).toMatch(/messages=U\b/);
   });
 });
