@@ -73,7 +73,12 @@ beforeAll(async () => {
   // queueSource management: per-queue counters (and so per-queue publish/deliver rates)
   // come only from the management API; the plugin's /metrics/detailed families warren
   // reads carry depth and consumers only. inventoryInterval: channels are inventory.
-  warren = await startDaemon(['--config', configFileFor(broker, { interval: '2s', inventoryInterval: '10s', queueSource: 'management' })]);
+  // rpcPing: the simulated RPC servers answer oslo_rpc_server_ping (they reply to any
+  // method), which gives the RPC ping panels their series.
+  warren = await startDaemon([
+    '--config',
+    configFileFor(broker, { interval: '2s', inventoryInterval: '10s', queueSource: 'management' }, { openstack: { rpcPing: { timeout: '2s' } } }),
+  ]);
   prom = await startPrometheus({ scrapeTargets: [warren.url], scrapeInterval: '1s', ruleFiles: [RULE_FILE] });
 });
 
