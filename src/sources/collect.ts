@@ -122,9 +122,10 @@ export async function collect(
   });
   const [queueResult, connectionList, exchanges, vhosts, inventory] = await Promise.all([
     collectQueues(cfg, http, state, statsDisabled, overview.totals.queues, runningNodes, inventoryDue, counter, api, now, warnings, queueFields),
-    connectionsDue !== null || !state.connectionList
+    // Without a kept list the reason is 'first', so a null reason always has one to use.
+    connectionsDue !== null
       ? api(`/api/connections?columns=${CONNECTION_COLUMNS}`).then((v): ConnectionList => ({ takenAt: startedAt, connections: parseConnections(v), alarms }))
-      : Promise.resolve(state.connectionList),
+      : Promise.resolve(state.connectionList!),
     optional(`/api/exchanges?columns=${withColumns(EXCHANGE_COLUMNS, exchangeFields)}`, (v) => parseExchanges(v, exchangeFields), []),
     optional(`/api/vhosts?columns=${VHOST_COLUMNS}`, parseVhosts, []),
     inventoryDue
@@ -149,8 +150,9 @@ export async function collect(
   const depth = queueResult.depth;
   const pluginCounters = queueResult.counters;
   const queues: RawQueue[] = queueResult.queues.map((q) => {
-    const d = depth?.get(queueKey(q)) ?? q;
-    const counters = pluginCounters ? (pluginCounters.get(queueKey(q)) ?? null) : q.counters;
+    const key = queueKey(q);
+    const d = depth?.get(key) ?? q;
+    const counters = pluginCounters ? (pluginCounters.get(key) ?? null) : q.counters;
     // The stats-free listing names a quorum queue's members but not which are online or
     // who leads; leave replication unknown rather than report every queue under-replicated.
     const members = depth && q.type === 'quorum' && q.online.length === 0 ? [] : q.members;
