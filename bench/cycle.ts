@@ -1,18 +1,14 @@
 // One warren poll cycle as the daemon runs it after a tick (src/server/agent.ts + the
-// poller): collect, history, OpenStack view, rules, alert state, render. Shared by the
-// live poll child (real broker) and the replay (synthetic responses), timed per phase.
+// poller): collect, history (the compact SampleHistory), OpenStack view, rules with the
+// poll's rates memo, alert state, render. Shared by the live poll child (real broker) and
+// the replay (synthetic responses), timed per phase.
 
 import type { ClusterConfig, OpenStackConfig } from '../src/config/index.js';
 import { renderMetrics } from '../src/metrics/render.js';
 import { buildTopicTable } from '../src/openstack/index.js';
-import { appendHistory, pollCluster, type PollStatus } from '../src/poll/index.js';
-import { activeAlerts, emptyAlertState, stepAlerts } from '../src/rules/alerts.js';
-import { catalogue } from '../src/rules/catalogue.js';
-import { evaluateAll } from '../src/rules/evaluate.js';
-import { emptyLearned, learn } from '../src/rules/learn.js';
-import { thresholdLookup } from '../src/rules/thresholds.js';
-import { openstackView, type Snapshot } from '../src/snapshot/index.js';
-import { initialCollectorState } from '../src/sources/collect.js';
+import { appendSample, createPollState, pollCluster, type PollStatus } from '../src/poll/index.js';
+import { activeAlerts, catalogue, emptyAlertState, emptyLearned, evaluateAll, learn, stepAlerts, thresholdLookup, unknownIn } from '../src/rules/index.js';
+import { openstackView, SampleHistory } from '../src/snapshot/index.js';
 import type { HttpClient } from '../src/sources/http.js';
 
 export interface CycleTimes {
@@ -65,20 +61,21 @@ export function cycleRunner(
   const now = opts.now ?? Date.now;
   const topics = buildTopicTable(openstack.topics);
   const lookup = thresholdLookup(cfg.rules, catalogue);
-  let collector = initialCollectorState();
-  let history: Snapshot[] = [];
+  const state = createPollState();
+  const history = new SampleHistory();
   let learned = emptyLearned();
   let alerts = emptyAlertState();
 
   return async () => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = await pollCluster(cfg, http, collector, { topics, openstack, now });
+    const r = await pollCluster(cfg, http, state.collector, { topics, openstack, now, learnedHosts: state.learnedHosts });
     const collectMs = since(t0);
     opts.afterCollect?.();
-    collector = r.state;
+    state.collector = r.state;
+    state.learnedHosts = r.learnedHosts;
     const snapshot = r.snapshot;
-    history = appendHistory(history, snapshot);
+    appendSample(history, snapshot);
 
     const t1 = performance.now();
     const view = openstackView(snapshot);
@@ -86,15 +83,15 @@ export function cycleRunner(
 
     const t2 = performance.now();
     const at = now();
-    const evaluation = evaluateAll({ now: at, snapshot, history, learned, oneShot: false }, lookup);
+    const evaluation = evaluateAll({ now: at, snapshot, history: history.samples, learned, oneShot: false, rates: state.rates }, lookup);
     learned = learn(learned, snapshot);
-    alerts = stepAlerts(alerts, evaluation.findings, at, snapshot.cluster, catalogue).state;
+    alerts = stepAlerts(alerts, evaluation.findings, at, cfg.name, catalogue, { unknown: unknownIn(snapshot) }).state;
     const rulesMs = since(t2);
 
     const t3 = performance.now();
     const status: PollStatus = {
       latest: snapshot,
-      history,
+      history: history.samples,
       lastAttemptAt: at,
       lastSuccessAt: at,
       lastError: null,
@@ -104,7 +101,7 @@ export function cycleRunner(
       clusterLabel: snapshot.cluster,
     };
     const { text, series } = renderMetrics(
-      [{ status, intervalMs: cfg.interval, expectedNodes: cfg.expectedNodes ?? learned.maxNodes, view, alerts: activeAlerts(alerts) }],
+      [{ status, rates: state.rates, metrics: cfg.metrics, intervalMs: cfg.interval, expectedNodes: cfg.expectedNodes ?? learned.maxNodes, view, alerts: activeAlerts(alerts) }],
       { version: 'bench', notifications: [], now: at },
     );
     const renderMs = since(t3);
