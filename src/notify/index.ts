@@ -10,7 +10,7 @@ import { receiverTroubleLog, type ReceiverTroubleLog } from './trouble-log.js';
 import { createWebhookNotifier, type WebhookChange, type WebhookNotifier } from './webhook.js';
 import { redactUrls } from '../redact.js';
 
-export { saveState, loadState, readStateFile, stateWriter, type NotifiersJSON, type SavedState } from './state.js';
+export { saveState, loadState, readStateFile, removeStaleTemporaries, stateWriter, type NotifiersJSON, type SavedState } from './state.js';
 import type { NotifiersJSON } from './state.js';
 export { postJson, DeliveryError, PermanentDeliveryError } from './http.js';
 export { DeliveryQueue, systemClock, type Clock, type QueueStats, type DeliveryQueueJSON } from './queue.js';

@@ -1,8 +1,8 @@
 // Persisting notifier (and alert) state across restarts: written atomically, so a crash
 // mid-write leaves the previous file intact rather than half a JSON document.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { AlertState } from '../rules/index.js';
 import type { LearnedState } from '../rules/index.js';
@@ -12,6 +12,9 @@ import type { DeliveryQueueJSON } from './queue.js';
 export interface NotifiersJSON {
   queues: Record<string, DeliveryQueueJSON<unknown>>;
 }
+
+/** The temporary files of `path` are named `<path>.tmp-<pid>-<random>`. */
+const temporaryPrefix = (path: string) => `${basename(path)}.tmp-`;
 
 /** Write JSON to a temporary file beside `path`, fsync it, then rename it over `path`. */
 export async function saveState(path: string, data: unknown): Promise<void> {
@@ -30,6 +33,38 @@ export async function saveState(path: string, data: unknown): Promise<void> {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes the temporary files a warren killed in the middle of saveState left beside
+ * `path` (SIGKILL between writing and renaming): those of processes no longer running.
+ * The state file itself is whole either way; this only keeps the directory from filling.
+ */
+export async function removeStaleTemporaries(path: string): Promise<string[]> {
+  const prefix = temporaryPrefix(path);
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return [];
+  }
+  const stale = names.filter((n) => {
+    if (!n.startsWith(prefix)) return false;
+    const pid = Number(n.slice(prefix.length).split('-')[0]);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+  });
+  const removed: string[] = [];
+  for (const n of stale) if (await unlink(join(dirname(path), n)).then(() => true, () => false)) removed.push(n);
+  return removed;
 }
 
 /** The saved JSON, or null when there is no state file yet. Throws on a file that is not JSON. */

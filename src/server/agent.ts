@@ -16,7 +16,7 @@ import {
   type DeflatedHead,
   type FreshnessInput,
 } from '../metrics/index.js';
-import { createNotifiers, readStateFile, stateWriter, type Notifiers, type SavedState } from '../notify/index.js';
+import { createNotifiers, readStateFile, removeStaleTemporaries, stateWriter, type Notifiers, type SavedState } from '../notify/index.js';
 import { buildTopicTable } from '../openstack/index.js';
 import { startPoller, type Poller, type PollStatus } from '../poll/index.js';
 import { buildReport, REPORT_FORMATS, renderReport, type ClusterInput, type ReportFormat } from '../report/index.js';
@@ -363,6 +363,8 @@ function publicAlert(a: Alert) {
 async function readSavedState(file: string, log: Logger): Promise<SavedState | null> {
   const { state, problem } = await readStateFile(file, STATE_VERSION);
   if (problem) log.warn({ file }, problem);
+  const removed = await removeStaleTemporaries(file);
+  if (removed.length > 0) log.info({ file }, `removed ${removed.length} unfinished save(s) of the state file left by a warren that was killed while saving`);
   return state;
 }
 

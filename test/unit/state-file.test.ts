@@ -1,11 +1,12 @@
 // Issue 12, item 5: a state file of any bad shape gives one line naming the file and
 // what was wrong, and a clean start; a state file that cannot be written is said once,
 // and once when it can be again.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readStateFile, stateWriter } from '../../src/notify/state.js';
+import { readStateFile, removeStaleTemporaries, stateWriter } from '../../src/notify/state.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warren-state-'));
 const GOOD = {
@@ -107,5 +108,26 @@ describe('writing the state file', () => {
     for (let i = 0; i < 3; i++) await w.save({ version: 1, i });
     expect(lines).toHaveLength(2);
     expect(lines[1]).toEqual(['info', `state file ${join(blocker, 'state.json')} is written again`]);
+  });
+});
+
+describe('unfinished saves a killed warren left', () => {
+  it('are removed for processes that are gone; a running process\'s save and other files stay', async () => {
+    const d = mkdtempSync(join(dir, 'tmps-'));
+    const state = join(d, 'state.json');
+    // A pid that was running and has exited: what a warren killed mid-save leaves behind.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const names = [
+      'state.json',
+      `state.json.tmp-${dead}-0badc0de`,
+      `state.json.tmp-${process.pid}-12345678`, // this process, perhaps saving right now
+      `state.json.tmp-1-abcdef01`, // pid 1 runs: never taken for a leftover
+      `other.json.tmp-${dead}-0badc0de`, // another state file's: not ours to remove
+      'state.json.bak',
+    ];
+    for (const n of names) writeFileSync(join(d, n), '{"version":');
+    expect(await removeStaleTemporaries(state)).toEqual([`state.json.tmp-${dead}-0badc0de`]);
+    expect(readdirSync(d).sort()).toEqual(names.filter((n) => n !== `state.json.tmp-${dead}-0badc0de`).sort());
+    expect(await removeStaleTemporaries(join(d, 'missing', 'state.json'))).toEqual([]);
   });
 });
