@@ -127,13 +127,13 @@ describe('issue 15 target verdicts', () => {
     expect(status(met, '`warren run` peak RSS')).toEqual(['met', 'not measured']);
   });
 
-  it('judges the poll against the channel_queue families, 1.5x at most', () => {
-    const r = result([size(10_000, { pollMs: 150, counterFamiliesMs: 100, counters: 10, rssMb: 1, p99Ms: 1 }), size(50_000, { pollMs: 151, counterFamiliesMs: 100, counters: 10, rssMb: 1, p99Ms: 1 })]);
+  it('judges the poll against the plugin serving the same families (queue and counter families), 1.5x at most', () => {
+    // The plugin: 100 ms for the counter families and 50 ms for the queue families, 150 ms in all.
+    const r = result([size(10_000, { pollMs: 225, counterFamiliesMs: 100, counters: 10, rssMb: 1, p99Ms: 1 }), size(50_000, { pollMs: 226, counterFamiliesMs: 100, counters: 10, rssMb: 1, p99Ms: 1 })]);
     expect(status(r, 'poll cycle')).toEqual(['met', 'missed']);
     const v = targetVerdicts(r).find((x) => x.target.startsWith('poll cycle') && x.queues === 10_000)!;
-    expect(v.measured).toContain('1.50x');
-    // Against the queue families (half the time here): 3x, shown beside.
-    expect(v.measured).toContain('3.00x');
+    expect(v.measured).toContain('vs 150 ms (1.50x)');
+    expect(v.measured).toContain('the queue families 50.0 ms, the counter families 100 ms');
   });
 
   it('wants as many queues with counters on the plugin path as on the management path', () => {
