@@ -1,18 +1,19 @@
 // One warren poll cycle as the daemon runs it after a tick (src/server/agent.ts + the
 // poller): collect, history (the compact SampleHistory), OpenStack view, rules with the
-// poll's rates memo, alert state, render. Shared by the live poll child (real broker) and
-// the replay (synthetic responses), timed per phase.
+// poll's rates memo, alert state, render and its compressed copy. Shared by the live poll
+// child (real broker) and the replay (synthetic responses), timed per phase.
 
 import type { ClusterConfig, OpenStackConfig } from '../src/config/index.js';
-import { renderMetrics } from '../src/metrics/render.js';
+import { deflateHeadAsync, renderSteps } from '../src/metrics/index.js';
 import { buildTopicTable } from '../src/openstack/index.js';
 import { appendSample, createPollState, pollCluster, type PollStatus } from '../src/poll/index.js';
 import { activeAlerts, catalogue, emptyAlertState, emptyLearned, evaluateAll, learn, stepAlerts, thresholdLookup, unknownIn } from '../src/rules/index.js';
 import { openstackView, SampleHistory } from '../src/snapshot/index.js';
+import { sliced } from '../src/slices.js';
 import type { HttpClient } from '../src/sources/http.js';
 
 export interface CycleTimes {
-  /** The whole cycle: collect + view + rules + render. */
+  /** The whole cycle: collect + view + rules + render (with its compression). */
   cycleMs: number;
   collectMs: number;
   viewMs: number;
@@ -100,10 +101,15 @@ export function cycleRunner(
       errors: 0,
       clusterLabel: snapshot.cluster,
     };
-    const { text, series } = renderMetrics(
-      [{ status, rates: state.rates, metrics: cfg.metrics, intervalMs: cfg.interval, expectedNodes: cfg.expectedNodes ?? learned.maxNodes, view, alerts: activeAlerts(alerts) }],
-      { version: 'bench', notifications: [], now: at },
+    // As the daemon renders (src/server/agent.ts, rerender): in slices, then compressed once
+    // for the gzip scrapers; the text is decoded only below, for the bench's own count.
+    const { body, series } = await sliced(
+      renderSteps(
+        [{ status, rates: state.rates, metrics: cfg.metrics, intervalMs: cfg.interval, expectedNodes: cfg.expectedNodes ?? learned.maxNodes, view, alerts: activeAlerts(alerts) }],
+        { version: 'bench', notifications: [], now: at },
+      ),
     );
+    await deflateHeadAsync(body);
     const renderMs = since(t3);
     const cpu = process.cpuUsage(cpu0);
     const cycleMs = since(t0);
@@ -117,14 +123,14 @@ export function cycleRunner(
       requests: snapshot.poll.requests,
       bytes: snapshot.poll.bytes,
       series,
-      expositionBytes: Buffer.byteLength(text),
+      expositionBytes: body.length,
       queues: snapshot.queues.length,
       queueSource: snapshot.poll.queueSource,
       inventory: snapshot.poll.inventoryRefreshed,
       findings: evaluation.findings.length,
       heapUsedMb: process.memoryUsage().heapUsed / 1048576,
       // Counted after the cycle was timed: the bench's reading, not warren's work.
-      counterQueues: counterQueues(text),
+      counterQueues: counterQueues(body.toString('utf8')),
     };
   };
 }

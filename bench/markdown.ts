@@ -102,7 +102,10 @@ function profilesSection(r: BenchResult): string[] {
 
 export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPath: string; analysis: string; partial?: boolean }): string {
   const m = r.machine;
-  const quiet = m.loadAvgAtStart[0]! < 0.5 && m.otherBrokersAtStart === 0;
+  // Quiet at the start and throughout: other work that starts later shows in each size's
+  // load average and in the other RabbitMQ nodes seen while it was measured.
+  const busySizes = r.sizes.filter((s) => (s.loadAvg?.[0] ?? 0) >= 1 || (s.otherBrokersSeen ?? 0) > 0);
+  const quiet = m.loadAvgAtStart[0]! < 0.5 && m.otherBrokersAtStart === 0 && busySizes.length === 0;
   const v = targetVerdicts(r);
   const out: string[] = [];
   out.push('# warren benchmarks', '');
@@ -117,7 +120,8 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
     `- CPU: ${m.cpu}, ${m.cores} cores; RAM ${m.memGiB} GiB`,
     `- OS: ${m.os}, kernel ${m.kernel}`,
     `- Node ${m.node}; RabbitMQ ${m.rabbitmq} on Erlang ${m.erlang} (Debian packages, one node on loopback; defaults except \`collect_statistics_interval = ${r.options.statsIntervalMs}\`, the monitoring guide's production value, and longer HTTP listener timeouts so slow answers finish)`,
-    `- Load average at start: ${m.loadAvgAtStart.map((x) => x.toFixed(2)).join(', ')}; other RabbitMQ nodes running: ${m.otherBrokersAtStart}. ` +
+    `- Load average at start: ${m.loadAvgAtStart.map((x) => x.toFixed(2)).join(', ')}; other RabbitMQ nodes running: ${m.otherBrokersAtStart}` +
+      (busySizes.length > 0 ? `; later, while ${busySizes.map((s) => `${s.queues.toLocaleString('en-US')} queues`).join(' and ')} were measured, other work ran beside it (load average 1 or more, or other RabbitMQ nodes: the topology table's last column). ` : '. ') +
       (quiet ? 'The machine was quiet.' : '**The machine was not quiet** (other work was running on it), so absolute times are inflated; ratios between contenders measured back to back are more telling than absolute numbers.'),
     '',
     'The broker, warren, the client load and the benchmark share the same 2 cores, as they would not in production: every wall time below includes that contention.',
