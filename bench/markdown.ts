@@ -137,7 +137,7 @@ export function renderMarkdown(r: BenchResult, opts: { chartPath: string; jsonPa
     );
   }
   const massFlags = o.massHosts === undefined ? '' : ` --mass-hosts ${o.massHosts}${o.massHosts > 0 ? ` --mass-window ${o.massWindowS ?? 120}` : ''}`;
-  const daemonFlags = o.daemonWarmupS === undefined ? '' : ` --daemon-warmup ${o.daemonWarmupS}`;
+  const daemonFlags = (o.daemonWarmupS === undefined ? '' : ` --daemon-warmup ${o.daemonWarmupS}`) + (o.warrenTimeoutS ? ` --warren-timeout ${o.warrenTimeoutS}` : '');
   out.push('```', `npm run bench -- --sizes ${o.sizes.join(',')} --connections ${o.connections} --polls ${o.polls}${daemonFlags}${massFlags}${measured.join() !== o.sizes.join() ? ' --merge' : ''}`, '```', '');
   out.push(`(\`${r.command}\`; every other flag at its default.)`, '');
 

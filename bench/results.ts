@@ -194,6 +194,8 @@ export interface BenchResult {
     daemonWarmupS?: number;
     massHosts?: number;
     massWindowS?: number;
+    /** warren's request timeout, s, when the run set one (--warren-timeout). */
+    warrenTimeoutS?: number;
   };
   machine: Machine;
   sizes: SizeResult[];

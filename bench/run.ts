@@ -83,6 +83,8 @@ interface Options {
   /** Per-host queues of the mass-failure scenario (0: skip it); its log window, s. */
   massHosts: number;
   massWindowS: number;
+  /** warren's request timeout, s (0: warren's default, 20 s); an operator of a busy 50k broker raises it. */
+  warrenTimeoutS: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -101,11 +103,11 @@ function parseArgs(argv: string[]): Options {
     if (a === '--profile' || a === '--merge' || a === '--report-only') continue;
     if (
       a.startsWith('--') &&
-      !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown', 'slow-timeout', 'stats-interval', 'daemon-source', 'daemon-warmup', 'mass-hosts', 'mass-window'].includes(a.slice(2))
+      !['sizes', 'connections', 'polls', 'warmup', 'per-object-polls', 'interval', 'scrape-seconds', 'scrapers', 'publish-rate', 'out', 'markdown', 'slow-timeout', 'stats-interval', 'daemon-source', 'daemon-warmup', 'mass-hosts', 'mass-window', 'warren-timeout'].includes(a.slice(2))
     ) {
       throw new Error(
         `unknown flag ${a}; known: --sizes 10000,50000 --connections 2000 --polls 3 --warmup 7 --per-object-polls N --interval 30 --scrape-seconds 35 --scrapers 2 --publish-rate 5 --slow-timeout 120 --stats-interval 30000 ` +
-          `--daemon-source auto --daemon-warmup ${DAEMON_STEADY_S} --mass-hosts 5000 --mass-window 120 --out DIR --markdown FILE --profile (profile every size, missed or not) --merge --report-only`,
+          `--daemon-source auto --daemon-warmup ${DAEMON_STEADY_S} --mass-hosts 5000 --mass-window 120 --warren-timeout S --out DIR --markdown FILE --profile (profile every size, missed or not) --merge --report-only`,
       );
     }
   }
@@ -135,6 +137,7 @@ function parseArgs(argv: string[]): Options {
     daemonWarmupS: num('daemon-warmup', DAEMON_STEADY_S),
     massHosts: Math.round(num('mass-hosts', 5000)),
     massWindowS: num('mass-window', 120),
+    warrenTimeoutS: num('warren-timeout', 0),
   };
 }
 
@@ -220,8 +223,13 @@ async function main(): Promise<void> {
       writeFileSync(
         file,
         stringify({
-          // Everything else at warren's defaults (timeout 20 s, inventory every 5 min).
-          clusters: [{ name: 'bench', url: b.mgmtUrl, user: b.user, passwordFile, prometheusUrl: b.promUrl, queueSource, interval: `${opts.intervalS}s` }],
+          // Everything else at warren's defaults (timeout 20 s unless --warren-timeout, inventory every 5 min).
+          clusters: [
+            {
+              name: 'bench', url: b.mgmtUrl, user: b.user, passwordFile, prometheusUrl: b.promUrl, queueSource, interval: `${opts.intervalS}s`,
+              ...(opts.warrenTimeoutS > 0 ? { timeout: `${opts.warrenTimeoutS}s` } : {}),
+            },
+          ],
         }),
       );
       return file;
@@ -258,6 +266,7 @@ async function main(): Promise<void> {
         sizes: opts.sizes, connections: opts.connections, polls: opts.polls, warmup: opts.warmup, intervalS: opts.intervalS,
         scrapeSeconds: opts.scrapeSeconds, publishRate: opts.publishRate, slowTimeoutS: opts.slowTimeoutS, statsIntervalMs: opts.statsIntervalMs,
         daemonSource: opts.daemonSource, daemonWarmupS: opts.daemonWarmupS, massHosts: opts.massHosts, massWindowS: opts.massWindowS,
+        ...(opts.warrenTimeoutS > 0 ? { warrenTimeoutS: opts.warrenTimeoutS } : {}),
       },
       machine,
       sizes: [...earlier.filter((e) => !sizes.some((x) => x.queues === e.queues)), ...sizes].sort((a, b) => a.queues - b.queues),
