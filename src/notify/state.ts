@@ -13,13 +13,13 @@ export interface NotifiersJSON {
   queues: Record<string, DeliveryQueueJSON<unknown>>;
 }
 
-/** The temporary files of `path` are named `<path>.tmp-<pid>-<random>`. */
+/** The temporary files of `path` are named `<path>.tmp-<pid>-<random>` (saveState writes them, removeStaleTemporaries reads the pid back). */
 const temporaryPrefix = (path: string) => `${basename(path)}.tmp-`;
 
 /** Write JSON to a temporary file beside `path`, fsync it, then rename it over `path`. */
 export async function saveState(path: string, data: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = join(dirname(path), `${temporaryPrefix(path)}${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.writeFile(JSON.stringify(data));

@@ -351,9 +351,10 @@ export function consumerGone(ctx: RuleContext, q: QueueInfo): { seconds: number;
  * and never fell (`unacked-grew`: one stuck consumer among healthy ones, whose acks keep
  * the counter moving), or, without counters (statistics off, or the plugin path when its
  * counter families are not served), it never fell (`unacked-never-fell`). One-shot runs
- * see seconds, not the window: only the `unacked-grew` form counts there, and, where the counters are known, deliveries must have
- * outpaced acknowledgements (stale statistics read twice show neither). A delivery caught
- * in flight (oslo acks on receipt) is never there for a whole window, so it never counts.
+ * see seconds, not the window: only the `unacked-grew` form counts there, and, where the
+ * counters are known, deliveries must have outpaced acknowledgements (stale statistics
+ * read twice show neither). A delivery caught in flight (oslo acks on receipt) is never
+ * there for a whole window, so it never counts.
  */
 export function acksStalled(
   ctx: RuleContext,
