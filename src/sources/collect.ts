@@ -1,10 +1,10 @@
 // One poll of one cluster: a handful of requests, always with `columns=`, never
 // paged sweeps or `*_age` samples, turned into one Reading: what the broker said,
 // typed, unclassified (src/openstack classifies it, src/snapshot builds the Snapshot).
-import type { ClusterConfig } from '../config/index.js';
+import { formatDuration, type ClusterConfig } from '../config/index.js';
 import { sliced } from '../slices.js';
 import { exchangeFieldsOf, queueFieldsOf, type BrokerField } from './broker-fields.js';
-import { SourceError, type HttpClient, type RequestCounter } from './http.js';
+import { SourceError, type HttpClient, type RequestCounter, type RequestOptions } from './http.js';
 import {
   parseConnections,
   parseConsumers,
@@ -59,7 +59,29 @@ export interface QueueListing {
   readonly queues: readonly RawQueue[];
   /** The running nodes when it was listed, comma-joined. */
   readonly nodes: string;
+  /** When it was listed. */
+  readonly listedAt: number;
+  /**
+   * When asking it again last failed (did not answer in time), so this one was kept: it
+   * is used as it is until the inventory is next due, queues declared since are not
+   * watched meanwhile; null while it is current.
+   */
+  readonly failedAt: number | null;
 }
+
+/**
+ * The listing's deadline, in request timeouts: it is asked once and kept, so it may take
+ * longer than a poll's other requests (at 50k queues on a busy broker it took over 20 s,
+ * bench/analysis.md), and failing it would leave a large broker without a first poll.
+ */
+const LISTING_TIMEOUTS = 3;
+
+/**
+ * The stats-free listing did not answer in time. `auto` does not fall back to the
+ * management path for it: that path lists the same queues with their statistics, which
+ * only costs a broker this slow more.
+ */
+class ListingTimeout extends SourceError {}
 
 /** What one cluster's collector remembers between polls. */
 export interface CollectorState {
@@ -81,6 +103,9 @@ export interface CollectContext {
 
 const PLUGIN_RETRY_MS = 10 * 60_000;
 
+/** GET a management API path (relative to the cluster URL) as JSON. */
+type ManagementGet = (path: string, opts?: Pick<RequestOptions, 'timeoutMs'>) => Promise<unknown>;
+
 export async function collect(
   cfg: ClusterConfig,
   http: HttpClient,
@@ -91,7 +116,7 @@ export async function collect(
   const startedAt = now();
   const counter: RequestCounter = { requests: 0, bytes: 0 };
   const warnings: string[] = [];
-  const api = (path: string) => http.getJson(cfg.url.replace(/\/+$/, '') + path, counter, { signal: ctx.signal });
+  const api: ManagementGet = (path, opts = {}) => http.getJson(cfg.url.replace(/\/+$/, '') + path, counter, { ...opts, signal: ctx.signal });
   const optional = async <T>(path: string, parse: (v: unknown) => T, fallback: T): Promise<T> => {
     try {
       return parse(await api(path));
@@ -200,7 +225,7 @@ async function collectQueues(
   runningNodes: string[],
   inventoryDue: boolean,
   counter: RequestCounter,
-  api: (path: string) => Promise<unknown>,
+  api: ManagementGet,
   now: () => number,
   warnings: string[],
   fields: readonly BrokerField[],
@@ -223,11 +248,10 @@ async function collectQueues(
       (state.pluginFailedAt === null || now() - state.pluginFailedAt > PLUGIN_RETRY_MS));
   if (pluginAllowed) {
     try {
-      const kept = inventoryDue ? null : state.listing;
-      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, kept, counter, api, statsDisabled);
+      const r = await queuesFromPlugin(cfg, http, runningNodes, queueCount, state.listing, inventoryDue, counter, api, now, warnings, statsDisabled);
       return { queues: r.listing.queues, depth: r.depth, counters: r.counters, source: 'prometheus', pluginFailedAt: null, listing: r.listing };
     } catch (err) {
-      if (cfg.queueSource === 'prometheus') throw err;
+      if (cfg.queueSource === 'prometheus' || err instanceof ListingTimeout) throw err;
       warnings.push(`Prometheus plugin not used for queue depth: ${(err as Error).message}`);
       const mgmt = await queuesFromManagement(statsDisabled, api, fields);
       return { queues: mgmt, depth: null, counters: null, source: 'management', pluginFailedAt: now(), listing: null };
@@ -261,22 +285,49 @@ async function queuesFromPlugin(
   http: HttpClient,
   runningNodes: string[],
   queueCount: number,
-  kept: QueueListing | null,
+  previous: QueueListing | null,
+  inventoryDue: boolean,
   counter: RequestCounter,
-  api: (path: string) => Promise<unknown>,
+  api: ManagementGet,
+  now: () => number,
+  warnings: string[],
   statsDisabled: boolean,
 ): Promise<{ listing: QueueListing; depth: ReadonlyMap<string, PluginQueueDepth>; counters: ReadonlyMap<string, QueueCounters | null> }> {
   const nodes = runningNodes.join(',');
-  const fetchListing = async (): Promise<QueueListing> => ({
-    queues: parseQueues(await api(`/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`), true, queueFieldsOf(cfg)),
-    nodes,
-  });
-  const usable = kept !== null && kept.nodes === nodes && kept.queues.length === queueCount ? kept : null;
+  const listingPath = `/api/queues?disable_stats=true&columns=${QUEUE_BASIC_COLUMNS}`;
+  const fetchListing = async (): Promise<QueueListing> => {
+    const listedAt = now();
+    const answer = await api(listingPath, { timeoutMs: LISTING_TIMEOUTS * cfg.timeout }).catch((err: unknown) => {
+      throw err instanceof SourceError && err.kind === 'timeout' ? new ListingTimeout('timeout', err.message) : err;
+    });
+    return { queues: parseQueues(answer, true, queueFieldsOf(cfg)), nodes, listedAt, failedAt: null };
+  };
+  // A listing whose refresh failed is kept as it is until the inventory is due again:
+  // asking again every poll would make every poll wait out the deadline.
+  const keptStale = previous !== null && previous.failedAt !== null && !inventoryDue;
+  const current = previous !== null && !inventoryDue && previous.nodes === nodes && previous.queues.length === queueCount;
   const base = cfg.prometheusUrl ?? defaultPluginUrl(cfg.url);
   const urls = pluginUrls(base, runningNodes);
   // Queues the plugin's answer cannot vouch for (unescaped hostile names) come from the management API.
-  const r = await pluginDepth({ http, pluginUrls: [...urls.values()], counter, api, kept: usable, fetchListing, statsDisabled });
-  return { listing: r.listing, depth: r.depth, counters: r.counters };
+  const r = await pluginDepth({
+    http,
+    pluginUrls: [...urls.values()],
+    counter,
+    api,
+    kept: keptStale || current ? previous : null,
+    keptStale,
+    previous,
+    fetchListing,
+    statsDisabled,
+  });
+  const listing = r.listingError ? { ...r.listing, failedAt: now() } : r.listing;
+  if (listing.failedAt !== null) {
+    warnings.push(
+      `the queue listing (/api/queues?disable_stats=true) did not answer in time, so the one of ${new Date(listing.listedAt).toISOString()} is used: ` +
+        `queues declared since are not watched until it answers (asked again every inventoryInterval, ${formatDuration(cfg.inventoryInterval)}); raise timeout in the config if the broker is this slow to list`,
+    );
+  }
+  return { listing, depth: r.depth, counters: r.counters };
 }
 
 /**

@@ -32,10 +32,16 @@ export interface HttpTargetOptions {
   tls?: TlsConfig | undefined;
 }
 
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** This request's deadline instead of the client's `timeoutMs` (the slow tier's listings). */
+  timeoutMs?: number;
+}
+
 export interface HttpClient {
   /** GET an absolute URL and return the body as text; `auth` false for the unauthenticated plugin endpoint. */
-  getText(url: string, counter: RequestCounter, opts?: { auth?: boolean; signal?: AbortSignal }): Promise<string>;
-  getJson(url: string, counter: RequestCounter, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  getText(url: string, counter: RequestCounter, opts?: RequestOptions & { auth?: boolean }): Promise<string>;
+  getJson(url: string, counter: RequestCounter, opts?: RequestOptions): Promise<unknown>;
   /** Every request this client has made since it was created. */
   readonly lifetime: Readonly<RequestCounter>;
   close(): Promise<void>;
@@ -60,8 +66,9 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
   const authorization = 'Basic ' + Buffer.from(`${o.user}:${o.password}`).toString('base64');
   const lifetime: RequestCounter = { requests: 0, bytes: 0 };
 
-  async function getText(url: string, counter: RequestCounter, opts: { auth?: boolean; signal?: AbortSignal } = {}): Promise<string> {
+  async function getText(url: string, counter: RequestCounter, opts: RequestOptions & { auth?: boolean } = {}): Promise<string> {
     const where = describeUrl(url);
+    const timeoutMs = opts.timeoutMs ?? o.timeoutMs;
     counter.requests++;
     lifetime.requests++;
     let res;
@@ -79,13 +86,14 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
           'accept-encoding': 'identity',
         },
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.timeoutMs !== undefined ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {}),
       });
     } catch (err) {
-      throw connectError(err, where, o.timeoutMs, 'headers');
+      throw connectError(err, where, timeoutMs, 'headers');
     }
     const { statusCode, body } = res;
     // bodyTimeout bounds the gaps between chunks; this bounds the whole body (a broker dripping bytes).
-    const bodyDeadline = setTimeout(() => body.destroy(new errors.BodyTimeoutError()), o.timeoutMs);
+    const bodyDeadline = setTimeout(() => body.destroy(new errors.BodyTimeoutError()), timeoutMs);
     try {
       if (statusCode !== 200) {
         if (statusCode === 401 || statusCode === 403) counter.refused = (counter.refused ?? 0) + 1;
@@ -101,7 +109,7 @@ export function createHttpClient(o: HttpTargetOptions): HttpClient {
         return await readCapped(body, o.maxBodyBytes, counter, where);
       } catch (err) {
         if (err instanceof SourceError) throw err;
-        throw connectError(err, where, o.timeoutMs, 'body');
+        throw connectError(err, where, timeoutMs, 'body');
       }
     } finally {
       clearTimeout(bodyDeadline);

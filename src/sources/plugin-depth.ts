@@ -25,6 +25,13 @@ export interface PluginDepthInput<L extends { readonly queues: readonly RawQueue
   api: (path: string) => Promise<unknown>;
   /** The kept listing, if it may be used; null: list now. */
   kept: L | null;
+  /**
+   * `kept` is a listing whose refresh failed lately: used as it is, never asked again this
+   * poll, and its queues missing from the plugin's answer are taken as deleted.
+   */
+  keptStale?: boolean;
+  /** Used instead, as a stale listing, when listing now does not answer in time; null: that fails the poll. */
+  previous?: L | null;
   fetchListing: () => Promise<L>;
   statsDisabled: boolean;
 }
@@ -40,34 +47,54 @@ export interface PluginDepth<L> {
    * (./plugin-counters.ts); null where a line could be another queue's.
    */
   counters: Map<string, QueueCounters | null>;
+  /** Why `listing` is the previous one: listing now did not answer in time; null when it answered or was not asked. */
+  listingError: SourceError | null;
 }
 
 /**
  * Lists (or keeps) the queues and reads every node's plugin answer against them. The
  * kept listing is asked again when the answer lacks a queue it names. Queues listed but
  * doubtful or missing from the answer get their numbers from the management API; one
- * deleted meanwhile (404) is dropped from the listing.
+ * deleted meanwhile (404) is dropped from the listing. When listing does not answer in
+ * time and there is a previous listing, that one is used, stale (see `keptStale`).
  */
 export async function pluginDepth<L extends { readonly queues: readonly RawQueue[] }>(o: PluginDepthInput<L>): Promise<PluginDepth<L>> {
+  let listingError: SourceError | null = null;
+  // A broker too busy to list its queues in time still answers the plugin (the listing is
+  // its costliest request at scale): poll on with the previous listing rather than fail.
+  const listNow = () =>
+    o.fetchListing().catch((err: unknown) => {
+      if (!o.previous || !(err instanceof SourceError) || err.kind !== 'timeout') throw err;
+      listingError = err;
+      return null;
+    });
   const [fetched, texts] = await Promise.all([
-    o.kept ? Promise.resolve(null) : o.fetchListing(),
+    o.kept ? Promise.resolve(null) : listNow(),
     Promise.all(o.pluginUrls.map((u) => o.http.getText(u + DETAILED_PATH + COUNTER_FAMILIES, o.counter, { auth: false }).catch((err: unknown) => {
       throw pluginError(err);
     }))),
   ]);
-  let listing = fetched ?? o.kept!;
+  let listing = fetched ?? o.kept ?? o.previous!;
   let reading = await readAll(texts, listing.queues);
   // A queue replaced by another keeps the count (which the caller checks): the one gone is
   // missing from the answer. A name with a newline breaks its own lines, so it is always
   // missing: it is asked of the management API below rather than the listing every poll.
   const absent = (r: PluginReading, q: RawQueue) => !r.depth.has(queueKey(q)) && !r.uncertain.has(queueKey(q)) && !/[\n\r]/.test(q.name + q.vhost);
-  if (!fetched && listing.queues.some((q) => absent(reading, q))) {
-    listing = await o.fetchListing();
-    reading = await readAll(texts, listing.queues);
+  const stale = () => listingError !== null || (o.keptStale === true && fetched === null);
+  if (!fetched && !stale() && listing.queues.some((q) => absent(reading, q))) {
+    const relisted = await listNow();
+    if (relisted) {
+      listing = relisted;
+      reading = await readAll(texts, listing.queues);
+    }
+  }
+  // A stale listing is not asked again: what it lists and the plugin no longer shows is gone.
+  if (stale() && listing.queues.some((q) => absent(reading, q))) {
+    listing = { ...listing, queues: listing.queues.filter((q) => !absent(reading, q)) };
   }
   const depth = reading.depth;
   const missing = listing.queues.filter((q) => !depth.has(queueKey(q)));
-  if (missing.length === 0) return { listing, depth, fromManagement: 0, counters: await countersAll(texts, listing.queues) };
+  if (missing.length === 0) return { listing, depth, fromManagement: 0, counters: await countersAll(texts, listing.queues), listingError };
 
   const gone = new Set<string>();
   const numbers = missing.length > MAX_SINGLE_QUEUE_REQUESTS ? await allNumbers(o) : await singleNumbers(o, missing, gone);
@@ -78,7 +105,7 @@ export async function pluginDepth<L extends { readonly queues: readonly RawQueue
     else gone.add(k);
   }
   if (gone.size > 0) listing = { ...listing, queues: listing.queues.filter((q) => !gone.has(queueKey(q))) };
-  return { listing, depth, fromManagement: missing.length - gone.size, counters: await countersAll(texts, listing.queues) };
+  return { listing, depth, fromManagement: missing.length - gone.size, counters: await countersAll(texts, listing.queues), listingError };
 }
 
 /**
